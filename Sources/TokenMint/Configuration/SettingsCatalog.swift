@@ -1,0 +1,51 @@
+/// Every setting, as `tokenmint --help` lists it. Keep in step with ``Settings`` and the README's table.
+public enum SettingsCatalog {
+    public struct Entry: Sendable {
+        public let name: String
+        public let defaultValue: String
+        public let meaning: String
+    }
+
+    public static let entries: [Entry] = [
+        .init(name: "MIRO_CLIENT_ID", defaultValue: "required", meaning: "Miro app client ID, the token's iss"),
+        .init(
+            name: "MIRO_CLIENT_SECRET[_FILE]", defaultValue: "required",
+            meaning: "Miro app client secret, the HS256 signing key; at least 32 bytes"),
+        .init(
+            name: "TOKEN_TTL_SECONDS", defaultValue: "300",
+            meaning: "lifetime of a minted token; at most 86100, at least TOKEN_MIN_REMAINING_SECONDS + 30"),
+        .init(
+            name: "TOKEN_MIN_REMAINING_SECONDS", defaultValue: "60",
+            meaning: "a token is served only with at least this much life left"),
+        .init(
+            name: "CALLER_JWT_HS256_SECRET[_FILE]", defaultValue: "-",
+            meaning: "secret of the site's user tokens (HS256/384/512; 32/48/64 bytes); not the client secret"),
+        .init(
+            name: "CALLER_JWT_PUBLIC_KEY_FILE", defaultValue: "-",
+            meaning: "PEM public key of the site's user tokens (RS256, ES256 or EdDSA)"),
+        .init(
+            name: "CALLER_JWT_JWKS_FILE", defaultValue: "-",
+            meaning: "JWKS of the site's user tokens, chosen by kid (RS256, ES256, EdDSA)"),
+        .init(name: "CALLER_JWT_ISSUER", defaultValue: "not checked", meaning: "required iss of caller tokens"),
+        .init(name: "CALLER_JWT_AUDIENCE", defaultValue: "not checked", meaning: "required aud of caller tokens"),
+        .init(
+            name: "CALLER_ACCEPT_MIRO_ID_TOKEN", defaultValue: "false",
+            meaning: "also accept Miro Web SDK id tokens (iss miro, sub = MIRO_CLIENT_ID)"),
+        .init(
+            name: "CORS_ALLOWED_ORIGINS", defaultValue: "none",
+            meaning: "comma-separated origins allowed from a browser; '*' is refused"),
+        .init(name: "LOG_FORMAT", defaultValue: "json (text in --dev)", meaning: "json or text"),
+        .init(name: "HOST", defaultValue: "127.0.0.1", meaning: "address to listen on"),
+        .init(name: "PORT", defaultValue: "8080", meaning: "port to listen on (0 picks a free one)"),
+        .init(name: "REDIS_URL", defaultValue: "unset", meaning: "Redis-shared mode (not in this build yet)"),
+    ]
+
+    /// The table as plain text, for `--help`.
+    public static var text: String {
+        let width = entries.map(\.name.count).max() ?? 0
+        return entries.map { entry in
+            let padding = String(repeating: " ", count: width - entry.name.count)
+            return "  \(entry.name)\(padding)  \(entry.meaning) (default: \(entry.defaultValue))"
+        }.joined(separator: "\n")
+    }
+}

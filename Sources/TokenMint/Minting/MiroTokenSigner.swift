@@ -1,0 +1,72 @@
+import Crypto
+
+/// Mints the shared Miro token: HS256 over `{"alg":"HS256","typ":"JWT"}` and `{"iss":…,"iat":…,"exp":…}`.
+///
+/// The claims are written by hand rather than through a JSON encoder so that `iat` and `exp` are always whole
+/// seconds (Miro's documented form) and the bytes are identical on every replica for the same inputs.
+public struct MiroTokenSigner: Sendable {
+    public let clientID: String
+    private let key: SymmetricKey
+
+    static let header = Array(#"{"alg":"HS256","typ":"JWT"}"#.utf8)
+
+    public init(clientID: String, secret: Secret) {
+        self.clientID = clientID
+        self.key = secret.symmetricKey
+    }
+
+    /// A token issued at `now` (whole seconds, truncated) that expires `ttl` seconds later.
+    public func mint(now: Double, ttl: Int) -> MiroToken {
+        let issuedAt = Int(now.rounded(.down))
+        let expiresAt = issuedAt + ttl
+        let payload = #"{"iss":"# + JSONString.quoted(clientID) + #","iat":\#(issuedAt),"exp":\#(expiresAt)}"#
+        let compact = Self.compactJWS(header: Self.header, payload: Array(payload.utf8), key: key)
+        return MiroToken(compact: compact, issuedAt: issuedAt, expiresAt: expiresAt)
+    }
+
+    /// RFC 7515 §7.1 compact serialization of an HS256 JWS over exactly these header and payload bytes.
+    static func compactJWS(header: [UInt8], payload: [UInt8], key: SymmetricKey) -> String {
+        let signingInput = Base64URL.encode(header) + "." + Base64URL.encode(payload)
+        let mac = HMAC<SHA256>.authenticationCode(for: Array(signingInput.utf8), using: key)
+        return signingInput + "." + Base64URL.encode(Array(mac))
+    }
+
+    /// Whether `compact` is a token this signer could have minted: our header's algorithm, a valid MAC with our
+    /// key, our `iss`, and integer times. Used before adopting a token from a shared store.
+    public func verify(_ compact: String) -> MiroToken? {
+        let bytes = Array(compact.utf8)
+        guard let parts = CompactJWS(bytes),
+            let header = try? JSONObjectReader.read(parts.decodedHeader ?? []),
+            header.alg == "HS256", !header.hasCrit,
+            let signature = parts.decodedSignature,
+            HMAC<SHA256>.isValidAuthenticationCode(signature, authenticating: parts.signingInput(of: bytes), using: key),
+            let payload = parts.decodedPayload,
+            let claims = try? JSONObjectReader.read(payload),
+            claims.iss == clientID,
+            let exp = claims.exp, let iat = claims.iat,
+            exp == exp.rounded(), iat == iat.rounded(), abs(exp) < 1e15, abs(iat) < 1e15
+        else { return nil }
+        return MiroToken(compact: compact, issuedAt: Int(iat), expiresAt: Int(exp))
+    }
+}
+
+/// JSON string literals for the few values we write by hand.
+enum JSONString {
+    static func quoted(_ value: String) -> String {
+        var out = "\""
+        for scalar in value.unicodeScalars {
+            switch scalar {
+            case "\"": out += "\\\""
+            case "\\": out += "\\\\"
+            case "\n": out += "\\n"
+            case "\r": out += "\\r"
+            case "\t": out += "\\t"
+            case _ where scalar.value < 0x20:
+                let hex = String(scalar.value, radix: 16)
+                out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
+            default: out.unicodeScalars.append(scalar)
+            }
+        }
+        return out + "\""
+    }
+}

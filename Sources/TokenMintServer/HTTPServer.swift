@@ -1,0 +1,111 @@
+import Logging
+import NIOCore
+import NIOExtras
+import NIOHTTP1
+import NIOPosix
+import ServiceLifecycle
+import Synchronization
+
+/// The SwiftNIO front as a `Service`: binds, serves until graceful shutdown, then drains.
+///
+/// - Important: On graceful shutdown (SIGTERM) `/readyz` turns 503 first, then the listening socket closes and
+///   `ServerQuiescingHelper` lets in-flight requests finish before each connection closes. Draining is bounded by
+///   ``drainTimeout``: a client that never finishes its request cannot hold the process.
+public final class HTTPServer: Service, Sendable {
+    public static let drainTimeout: TimeAmount = .seconds(10)
+    /// 16 KiB of request headers, beyond which the answer is 431.
+    static let maximumHeaderBytes = 16 * 1024
+
+    private let host: String
+    private let port: Int
+    private let group: any EventLoopGroup
+    private let environment: HandlerEnvironment
+    private let quiesce: ServerQuiescingHelper
+    private let channel = Mutex<(any Channel)?>(nil)
+
+    init(host: String, port: Int, group: any EventLoopGroup, environment: HandlerEnvironment) {
+        self.host = host
+        self.port = port
+        self.group = group
+        self.environment = environment
+        self.quiesce = ServerQuiescingHelper(group: group)
+    }
+
+    /// Binds the listening socket (once) and returns its port; `PORT=0` picks a free one.
+    @discardableResult
+    public func start() async throws -> Int {
+        if let bound = channel.withLock({ $0 }) { return bound.localAddress?.port ?? port }
+        let environment = self.environment
+        let quiesce = self.quiesce
+        var limits = NIOHTTPDecoderLimitConfiguration()
+        limits.maxHeaderListSize = Self.maximumHeaderBytes
+        limits.maxHeaderFieldSize = Self.maximumHeaderBytes
+        let decoderLimits = limits
+        let bootstrap = ServerBootstrap(group: group)
+            .serverChannelOption(.backlog, value: 1024)
+            .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
+            .serverChannelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    try channel.pipeline.syncOperations.addHandler(quiesce.makeServerChannelHandler(channel: channel))
+                }
+            }
+            .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
+            .childChannelOption(.socketOption(.so_reuseaddr), value: 1)
+            .childChannelOption(.maxMessagesPerRead, value: 16)
+            .childChannelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    let sync = channel.pipeline.syncOperations
+                    try sync.configureHTTPServerPipeline(
+                        withPipeliningAssistance: true,
+                        withErrorHandling: false,
+                        withOutboundHeaderValidation: false,
+                        withEncoderConfiguration: .init(),
+                        withDecoderLimitConfiguration: decoderLimits
+                    )
+                    try sync.addHandler(
+                        ProtocolErrorHandler { problem in
+                            var ids = RequestIDGenerator()
+                            let envelope = ResponseEnvelope(requestID: ids.next(), origin: nil, keepAlive: false)
+                            return envelope.problem(problem, cors: environment.cors, allocator: ByteBufferAllocator())
+                        }
+                    )
+                    try sync.addHandler(TokenHTTPHandler(environment: environment))
+                }
+            }
+        let bound: any Channel = try await bootstrap.bind(host: host, port: port).get()
+        channel.withLock { $0 = bound }
+        environment.logger.info(
+            "listening",
+            metadata: ["address": "\(bound.localAddress.map { "\($0)" } ?? "?")"]
+        )
+        return bound.localAddress?.port ?? port
+    }
+
+    public func run() async throws {
+        try await start()
+        // Returns when graceful shutdown begins; throws if the task is cancelled outright.
+        try? await gracefulShutdown()
+        await drain()
+    }
+
+    /// Stops accepting and waits, bounded, for in-flight requests to finish.
+    public func drain() async {
+        environment.readiness.startDraining()
+        environment.logger.info("draining: readiness is now 503, finishing in-flight requests")
+        let done = group.next().makePromise(of: Void.self)
+        quiesce.initiateShutdown(promise: done)
+        let timeout = group.next().scheduleTask(in: Self.drainTimeout) {
+            done.fail(DrainTimeout())
+        }
+        do {
+            try await done.futureResult.get()
+            timeout.cancel()
+            environment.logger.info("drained")
+        } catch {
+            environment.logger.warning("drain timed out; closing remaining connections")
+            try? await channel.withLock({ $0 })?.close()
+        }
+    }
+
+    struct DrainTimeout: Error {}
+}

@@ -1,0 +1,17 @@
+import Logging
+import Prometheus
+import TokenMint
+
+/// What every connection's handler shares: built once per server, read-only.
+struct HandlerEnvironment: Sendable {
+    let cache: TokenCache
+    let verifier: CallerVerifier
+    let cors: CORSPolicy
+    let metrics: ServerMetrics
+    let registry: PrometheusCollectorRegistry
+    let readiness: Readiness
+    let logger: Logger
+    let now: @Sendable () -> Double
+    /// What `/readyz` says of Redis: `disabled` until Redis-shared mode exists.
+    let redisState: @Sendable () -> String
+}

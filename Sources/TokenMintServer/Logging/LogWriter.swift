@@ -1,0 +1,103 @@
+import Synchronization
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// Writes log lines to a file descriptor from a background thread, in batches.
+///
+/// Every issued token gets an audit line, so at full load logging is on the hot path. Event loops only append to an
+/// in-memory buffer under a short lock; a dedicated thread writes the batch every few milliseconds. The buffer is
+/// bounded: past ``maximumBufferedBytes`` lines are dropped and counted, never blocking an event loop.
+public final class LogWriter: Sendable {
+    public static let maximumBufferedBytes = 8 << 20
+    static let flushInterval: UInt32 = 5_000  // microseconds
+
+    private struct Buffer {
+        var bytes: [UInt8] = []
+        var dropped = 0
+        var stopped = false
+    }
+
+    private let descriptor: Int32
+    private let buffer = Mutex(Buffer())
+
+    /// Standard output, for JSON lines.
+    public static let standardOutput = LogWriter(descriptor: 1)
+    /// Standard error, for human-readable lines.
+    public static let standardError = LogWriter(descriptor: 2)
+
+    init(descriptor: Int32) {
+        self.descriptor = descriptor
+        let thread = Thread { [self] in self.flushLoop() }
+        thread.start()
+    }
+
+    func append(_ line: String) {
+        buffer.withLock { buffer in
+            guard buffer.bytes.count + line.utf8.count < Self.maximumBufferedBytes else {
+                buffer.dropped += 1
+                return
+            }
+            buffer.bytes.append(contentsOf: line.utf8)
+        }
+    }
+
+    /// Writes what is buffered now; called at exit so the last lines are not lost.
+    public func flush() {
+        let (bytes, dropped) = buffer.withLock { buffer -> ([UInt8], Int) in
+            defer { buffer.bytes.removeAll(keepingCapacity: true); buffer.dropped = 0 }
+            return (buffer.bytes, buffer.dropped)
+        }
+        if dropped > 0 {
+            writeAll(Array(#"{"level":"warning","msg":"log lines dropped: buffer full","dropped":\#(dropped)}"#.utf8) + [10])
+        }
+        if !bytes.isEmpty { writeAll(bytes) }
+    }
+
+    private func flushLoop() {
+        while true {
+            usleep(Self.flushInterval)
+            flush()
+        }
+    }
+
+    private func writeAll(_ bytes: [UInt8]) {
+        bytes.withUnsafeBytes { raw in
+            var offset = 0
+            var attempts = 0
+            while offset < raw.count, attempts < 1000 {
+                let written = write(descriptor, raw.baseAddress! + offset, raw.count - offset)
+                if written > 0 {
+                    offset += written
+                } else if written < 0, errno == EINTR || errno == EAGAIN {
+                    attempts += 1
+                } else {
+                    return
+                }
+            }
+        }
+    }
+}
+
+/// A plain thread: the flush loop must not occupy a Swift concurrency or NIO thread.
+private final class Thread: @unchecked Sendable {
+    private let body: @Sendable () -> Void
+    init(_ body: @escaping @Sendable () -> Void) { self.body = body }
+
+    func start() {
+        var handle = pthread_t()
+        let box = Unmanaged.passRetained(self)
+        let result = pthread_create(
+            &handle, nil,
+            { raw in
+                let thread = Unmanaged<Thread>.fromOpaque(raw!).takeRetainedValue()
+                thread.body()
+                return nil
+            },
+            box.toOpaque())
+        if result == 0 { pthread_detach(handle) } else { box.release() }
+    }
+}

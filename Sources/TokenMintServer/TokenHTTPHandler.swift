@@ -1,0 +1,252 @@
+import CoreMetrics
+import Logging
+import Prometheus
+import NIOCore
+import NIOHTTP1
+import TokenMint
+
+/// The hot path: one instance per connection, on its event loop. Answers every route from memory.
+///
+/// Requests arrive one at a time even when the client pipelines them: NIO's `HTTPServerPipelineHandler` in front
+/// holds the next request until this one's `.end` is written, which is what makes the asynchronous public-key path
+/// safe.
+final class TokenHTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
+    typealias InboundIn = HTTPServerRequestPart
+    typealias OutboundOut = HTTPServerResponsePart
+
+    /// The token request carries no body; a little is tolerated (some clients send `{}`), more is refused.
+    static let maximumBodyBytes = 1024
+
+    private enum State {
+        case idle
+        case receiving(Request)
+        /// The request was answered early (413) and the connection is closing: ignore the rest.
+        case discarding
+        /// Waiting for a public-key verification to finish.
+        case verifying
+    }
+
+    private struct Request {
+        let head: HTTPRequestHead
+        let route: Route
+        let envelope: ResponseEnvelope
+        let startNanoseconds: UInt64
+        var bodyBytes = 0
+    }
+
+    private let environment: HandlerEnvironment
+    private var state = State.idle
+    private var requestIDs = RequestIDGenerator()
+    /// The raw-JWT body and fingerprint of the last token served on this connection, rebuilt when the token changes.
+    private var tokenResponse: (generation: UInt64, body: ByteBuffer, fingerprint: String)?
+
+    init(environment: HandlerEnvironment) {
+        self.environment = environment
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        switch unwrapInboundIn(data) {
+        case .head(let head):
+            let request = makeRequest(head)
+            if let length = head.headers.first(name: "content-length").flatMap(Int.init), length > Self.maximumBodyBytes {
+                state = .discarding
+                respond(context: context, request: request, problem: .bodyTooLarge)
+                return
+            }
+            state = .receiving(request)
+        case .body(let buffer):
+            guard case .receiving(var request) = state else { return }
+            request.bodyBytes += buffer.readableBytes
+            if request.bodyBytes > Self.maximumBodyBytes {
+                state = .discarding
+                respond(context: context, request: request, problem: .bodyTooLarge)
+                return
+            }
+            state = .receiving(request)
+        case .end:
+            guard case .receiving(let request) = state else { return }
+            state = .idle
+            route(context: context, request: request)
+        }
+    }
+
+    private func makeRequest(_ head: HTTPRequestHead) -> Request {
+        let requestID = head.headers.first(name: "x-request-id").flatMap { RequestIDGenerator.isSane($0) ? $0 : nil }
+        let envelope = ResponseEnvelope(
+            requestID: requestID ?? requestIDs.next(),
+            origin: head.headers.first(name: "origin"),
+            keepAlive: head.isKeepAlive,
+            version: head.version
+        )
+        return Request(
+            head: head,
+            route: Route(uri: head.uri),
+            envelope: envelope,
+            startNanoseconds: NIODeadline.now().uptimeNanoseconds
+        )
+    }
+
+    // MARK: Routes
+
+    private func route(context: ChannelHandlerContext, request: Request) {
+        let method = request.head.method
+        switch request.route {
+        case .token:
+            switch method {
+            case .POST: token(context: context, request: request)
+            case .OPTIONS: preflight(context: context, request: request)
+            default: respond(context: context, request: request, problem: .tokenMethod)
+            }
+        case .healthz, .readyz, .metrics:
+            guard method == .GET || method == .HEAD else {
+                respond(context: context, request: request, problem: .readMethod)
+                return
+            }
+            switch request.route {
+            case .healthz:
+                respond(context: context, request: request, status: .ok, type: "text/plain; charset=utf-8", "ok\n")
+            case .readyz:
+                readyz(context: context, request: request)
+            default:
+                var body = context.channel.allocator.buffer(capacity: 4096)
+                body.writeBytes(environment.registry.emitToBuffer())
+                respond(
+                    context: context, request: request, status: .ok,
+                    type: "text/plain; version=0.0.4; charset=utf-8", body: body)
+            }
+        case .other:
+            respond(context: context, request: request, problem: .notFound)
+        }
+    }
+
+    private func token(context: ChannelHandlerContext, request: Request) {
+        let now = environment.now()
+        let authorization = request.head.headers.first(name: "authorization")
+        switch environment.verifier.verify(authorization: authorization, now: now) {
+        case .accepted(let caller):
+            serveToken(context: context, request: request, caller: caller)
+        case .rejected(let rejection):
+            reject(context: context, request: request, rejection)
+        case .needsPublicKey(let pending):
+            state = .verifying
+            let verifier = environment.verifier
+            let bound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
+            let promise = context.eventLoop.makePromise(of: Result<CallerIdentity, CallerRejection>.self)
+            promise.completeWithTask { await verifier.verifyWithPublicKey(pending, now: now) }
+            promise.futureResult.whenSuccess { result in
+                let (handler, context) = bound.value
+                handler.state = .idle
+                switch result {
+                case .success(let caller): handler.serveToken(context: context, request: request, caller: caller)
+                case .failure(let rejection): handler.reject(context: context, request: request, rejection)
+                }
+            }
+        }
+    }
+
+    private func reject(context: ChannelHandlerContext, request: Request, _ rejection: CallerRejection) {
+        environment.metrics.recordRejection(rejection.kind)
+        respond(context: context, request: request, problem: .unauthorized(rejection.detail))
+    }
+
+    private func serveToken(context: ChannelHandlerContext, request: Request, caller: CallerIdentity) {
+        let now = environment.now()
+        guard let snapshot = environment.cache.servable(at: now) else {
+            respond(context: context, request: request, problem: .noToken)
+            return
+        }
+        if tokenResponse?.generation != snapshot.generation {
+            tokenResponse = (
+                snapshot.generation, context.channel.allocator.buffer(string: snapshot.token.compact),
+                snapshot.token.fingerprint
+            )
+        }
+        let cached = tokenResponse!
+        environment.metrics.served.increment()
+        environment.logger.info(
+            "token issued",
+            metadata: [
+                "request_id": .string(request.envelope.requestID),
+                "sub": .string(caller.subject ?? "-"),
+                "verifier": .string(caller.verifier),
+                "token": .string(cached.fingerprint),
+            ]
+        )
+        if Self.wantsJSON(request.head.headers.first(name: "accept")) {
+            let token = snapshot.token
+            let body =
+                #"{"token":"\#(token.compact)","expiresAt":"\#(UnixTime.rfc3339(token.expiresAt))","expiresIn":"#
+                + "\(max(0, Int(token.remaining(at: now).rounded(.down))))}"
+            respond(context: context, request: request, status: .ok, type: "application/json", body)
+        } else {
+            respond(context: context, request: request, status: .ok, type: "application/jwt", body: cached.body)
+        }
+    }
+
+    /// JSON only when asked for and the raw JWT is not also acceptable: `getToken` can simply `.text()` by default.
+    static func wantsJSON(_ accept: String?) -> Bool {
+        guard let accept else { return false }
+        return accept.contains("application/json") && !accept.contains("application/jwt")
+    }
+
+    private func preflight(context: ChannelHandlerContext, request: Request) {
+        var head = request.envelope.head(
+            status: .noContent, contentType: nil, contentLength: 0, cors: environment.cors,
+            extra: [("Allow", "POST, OPTIONS")])
+        head.headers.remove(name: "Content-Length")
+        environment.cors.preflightHeaders(origin: request.envelope.origin, into: &head.headers)
+        write(context: context, request: request, head: head, body: nil)
+    }
+
+    private func readyz(context: ChannelHandlerContext, request: Request) {
+        let redis = environment.redisState()
+        if environment.readiness.isDraining {
+            respond(
+                context: context, request: request, status: .serviceUnavailable, type: "application/json",
+                #"{"status":"draining","redis":"\#(redis)"}"#)
+        } else if environment.cache.servable(at: environment.now()) == nil {
+            respond(
+                context: context, request: request, status: .serviceUnavailable, type: "application/json",
+                #"{"status":"unready","token":"none","redis":"\#(redis)"}"#)
+        } else {
+            respond(
+                context: context, request: request, status: .ok, type: "application/json",
+                #"{"status":"ready","token":"servable","redis":"\#(redis)"}"#)
+        }
+    }
+
+    // MARK: Writing
+
+    private func respond(
+        context: ChannelHandlerContext, request: Request, status: HTTPResponseStatus, type: String, _ text: String
+    ) {
+        respond(context: context, request: request, status: status, type: type, body: context.channel.allocator.buffer(string: text))
+    }
+
+    private func respond(
+        context: ChannelHandlerContext, request: Request, status: HTTPResponseStatus, type: String, body: ByteBuffer
+    ) {
+        let head = request.envelope.head(
+            status: status, contentType: type, contentLength: body.readableBytes, cors: environment.cors)
+        write(context: context, request: request, head: head, body: body)
+    }
+
+    private func respond(context: ChannelHandlerContext, request: Request, problem: Problem) {
+        let (head, body) = request.envelope.problem(problem, cors: environment.cors, allocator: context.channel.allocator)
+        write(context: context, request: request, head: head, body: body)
+    }
+
+    private func write(context: ChannelHandlerContext, request: Request, head: HTTPResponseHead, body: ByteBuffer?) {
+        let keepAlive = head.headers.first(name: "connection")?.lowercased() != "close"
+        context.write(wrapOutboundOut(.head(head)), promise: nil)
+        if let body, request.head.method != .HEAD {
+            context.write(wrapOutboundOut(.body(.byteBuffer(body))), promise: nil)
+        }
+        let written = context.writeAndFlush(wrapOutboundOut(.end(nil)))
+        if !keepAlive {
+            written.assumeIsolated().whenComplete { _ in context.close(promise: nil) }
+        }
+        let elapsed = NIODeadline.now().uptimeNanoseconds - request.startNanoseconds
+        environment.metrics.record(route: request.route, status: head.status, nanoseconds: Int64(elapsed))
+    }
+}

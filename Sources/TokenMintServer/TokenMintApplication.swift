@@ -1,0 +1,91 @@
+import CoreMetrics
+import Logging
+import NIOCore
+import NIOPosix
+import Prometheus
+import ServiceLifecycle
+import TokenMint
+import UnixSignals
+
+/// Everything a replica runs, wired from ``Settings``: the one builder the executable and the tests both call.
+public struct TokenMintApplication: Sendable {
+    public let settings: Settings
+    public let cache: TokenCache
+    public let refresher: TokenRefresher
+    public let server: HTTPServer
+    /// The Prometheus registry `/metrics` renders.
+    public let registry: PrometheusCollectorRegistry
+
+    /// Builds the replica and obtains its first token, so that it is ready the moment it listens.
+    ///
+    /// - Throws: ``SettingsError`` for unusable key files; the source's error if no first token could be had.
+    public static func build(
+        settings: Settings,
+        logger: Logger,
+        group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton,
+        now: @escaping @Sendable () -> Double = UnixTime.now
+    ) async throws -> TokenMintApplication {
+        let registry = PrometheusCollectorRegistry()
+        var factory = PrometheusMetricsFactory(registry: registry)
+        // Answers come from memory in microseconds: the default buckets (from 5 ms) would put all in the first.
+        factory.defaultDurationHistogramBuckets = [
+            .microseconds(100), .microseconds(250), .microseconds(500), .milliseconds(1), .milliseconds(2),
+            .milliseconds(5), .milliseconds(10), .milliseconds(25), .milliseconds(50), .milliseconds(100),
+            .milliseconds(250), .milliseconds(500), .seconds(1),
+        ]
+
+        let verifier = try await CallerVerifier.make(settings: settings)
+        for skipped in verifier.skippedKeys {
+            logger.warning("CALLER_JWT_JWKS_FILE: skipped a key", metadata: ["key": "\(skipped)"])
+        }
+        let timing = TokenTiming(ttlSeconds: settings.tokenTTLSeconds, minRemainingSeconds: settings.minRemainingSeconds)
+        let tokenMetrics = TokenMetrics(factory: factory)
+        let cache = TokenCache(timing: timing)
+        let signer = MiroTokenSigner(clientID: settings.clientID, secret: settings.clientSecret)
+        let source = LocalTokenSource(signer: signer, timing: timing, metrics: tokenMetrics)
+        let refresher = TokenRefresher(
+            source: source, cache: cache, metrics: tokenMetrics, logger: logger, now: now)
+        try await refresher.prime(timeout: .seconds(5))
+
+        let environment = HandlerEnvironment(
+            cache: cache,
+            verifier: verifier,
+            cors: CORSPolicy(origins: settings.corsAllowedOrigins),
+            metrics: ServerMetrics(factory: factory),
+            registry: registry,
+            readiness: Readiness(),
+            logger: logger,
+            now: now,
+            redisState: { "disabled" }
+        )
+        let server = HTTPServer(host: settings.host, port: settings.port, group: group, environment: environment)
+        return TokenMintApplication(
+            settings: settings, cache: cache, refresher: refresher, server: server, registry: registry)
+    }
+
+    /// Runs until SIGTERM or SIGINT, then drains and returns.
+    public func run(logger: Logger) async throws {
+        let group = ServiceGroup(
+            configuration: .init(
+                services: [
+                    .init(service: RefreshService(refresher: refresher)),
+                    .init(service: server),
+                ],
+                gracefulShutdownSignals: [.sigterm, .sigint],
+                logger: logger
+            )
+        )
+        try await group.run()
+    }
+}
+
+/// Runs the refresher until graceful shutdown. Listed before the server, so it stops after the server has drained.
+struct RefreshService: Service {
+    let refresher: TokenRefresher
+
+    func run() async throws {
+        await cancelWhenGracefulShutdown {
+            await refresher.run()
+        }
+    }
+}

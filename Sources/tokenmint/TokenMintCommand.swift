@@ -1,0 +1,86 @@
+import ArgumentParser
+import Configuration
+import Logging
+import TokenMint
+import TokenMintServer
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
+import Foundation
+#endif
+
+@main
+struct TokenMintCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "tokenmint",
+        abstract: "Mints and shares the short-lived JWT that Miro's BoardsPicker needs, behind the site's own auth.",
+        discussion: """
+            Configured through the environment. X_FILE reads a secret from a file (Kubernetes Secret mounts); \
+            setting both X and X_FILE is an error. A bad setting stops startup with exit code 2.
+
+            \(SettingsCatalog.text)
+
+            Routes: POST /v1/token (Authorization: Bearer <site user token>), OPTIONS /v1/token (CORS preflight), \
+            GET /healthz, GET /readyz, GET /metrics.
+            """
+    )
+
+    @Flag(help: "Embedded default for a first try: throwaway secrets for whatever is unset, text logs, a curl line.")
+    var dev = false
+
+    func run() async throws {
+        // hiredis (and any socket write) must never kill the process with SIGPIPE.
+        signal(SIGPIPE, SIG_IGN)
+
+        var environment = ProcessInfo.processInfo.environment
+        var generated = DevDefaults.Generated()
+        if dev { generated = DevDefaults.fill(&environment) }
+
+        let settings: Settings
+        do {
+            let files = try SecretFileProvider(names: Settings.fileBackedVariables, environment: environment)
+            let reader = ConfigReader(providers: [
+                files,
+                EnvironmentVariablesProvider(
+                    environmentVariables: environment,
+                    secretsSpecifier: .specific(Set(Settings.fileBackedVariables))
+                ),
+            ])
+            settings = try Settings(reader: reader, defaultLogFormat: dev ? .text : .json)
+        } catch let error as SettingsError {
+            Self.fail(error)
+        }
+
+        let format: LineLogHandler.Format = settings.logFormat == .json ? .json : .text
+        let writer: LogWriter = format == .json ? .standardOutput : .standardError
+        LoggingSystem.bootstrap { label in LineLogHandler(label: label, format: format, writer: writer) }
+        let logger = Logger(label: "tokenmint")
+        defer { writer.flush() }
+
+        let application: TokenMintApplication
+        do {
+            application = try await TokenMintApplication.build(settings: settings, logger: logger)
+        } catch let error as SettingsError {
+            writer.flush()
+            Self.fail(error)
+        }
+        let port = try await application.server.start()
+        if dev {
+            DevDefaults.printBanner(settings: settings, generated: generated, port: port)
+        }
+        try await application.run(logger: logger)
+        logger.info("stopped")
+    }
+
+    static func fail(_ error: SettingsError) -> Never {
+        Console.write("tokenmint: \(error)\n", to: 2)
+        Glibc.exit(2)
+    }
+}
