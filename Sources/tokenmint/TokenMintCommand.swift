@@ -1,5 +1,4 @@
 import ArgumentParser
-import Configuration
 import Logging
 import TokenMint
 import TokenMintServer
@@ -45,15 +44,7 @@ struct TokenMintCommand: AsyncParsableCommand {
 
         let settings: Settings
         do {
-            let files = try SecretFileProvider(names: Settings.fileBackedVariables, environment: environment)
-            let reader = ConfigReader(providers: [
-                files,
-                EnvironmentVariablesProvider(
-                    environmentVariables: environment,
-                    secretsSpecifier: .specific(Set(Settings.fileBackedVariables))
-                ),
-            ])
-            settings = try Settings(reader: reader, defaultLogFormat: dev ? .text : .json)
+            settings = try Settings.load(environment: environment, defaultLogFormat: dev ? .text : .json)
         } catch let error as SettingsError {
             Self.fail(error)
         }

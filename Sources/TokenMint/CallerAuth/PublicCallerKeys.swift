@@ -1,10 +1,6 @@
 import JWTKit
 
-#if canImport(FoundationEssentials)
-import FoundationEssentials
-#else
 import Foundation
-#endif
 
 /// Public keys of the site's user tokens (a PEM file and/or a JWKS), verified through jwt-kit's `JWTKeyCollection`.
 ///
@@ -52,13 +48,21 @@ struct PublicCallerKeys: Sendable {
 
         if let jwksFile {
             let text = try read(jwksFile, variable: "CALLER_JWT_JWKS_FILE")
-            let jwks: JWKS
-            do {
-                jwks = try JSONDecoder().decode(JWKS.self, from: Data(text.utf8))
-            } catch {
+            // Each key is decoded on its own: a JWKS may hold keys jwt-kit cannot decode (symmetric, encryption
+            // keys); those are skipped rather than failing the whole file.
+            guard let document = try? JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any],
+                let entries = document["keys"] as? [Any]
+            else {
                 throw SettingsError("CALLER_JWT_JWKS_FILE", "is not a JWKS document ({\"keys\": [...]})")
             }
-            for (position, jwk) in jwks.keys.enumerated() {
+            for (position, entry) in entries.enumerated() {
+                guard JSONSerialization.isValidJSONObject(entry),
+                    let data = try? JSONSerialization.data(withJSONObject: entry),
+                    let jwk = try? JSONDecoder().decode(JWK.self, from: data)
+                else {
+                    skipped.append("key #\(position) (not a key tokenmint can read)")
+                    continue
+                }
                 guard let kid = jwk.keyIdentifier?.string, !kid.isEmpty else {
                     skipped.append("key #\(position) (no kid)")
                     continue

@@ -1,0 +1,108 @@
+import Logging
+import Metrics
+import Synchronization
+import Testing
+
+@testable import TokenMint
+
+@Suite struct TokenCacheTests {
+    let timing = TokenTiming(ttlSeconds: 300, minRemainingSeconds: 60)
+
+    @Test func servesOnlyWithEnoughLifeLeft() {
+        let cache = TokenCache(timing: timing)
+        #expect(cache.servable(at: 1000) == nil)
+        cache.store(MiroToken(compact: "a", issuedAt: 1000, expiresAt: 1300))
+        #expect(cache.servable(at: 1200)?.token.compact == "a")
+        #expect(cache.servable(at: 1240)?.token.compact == "a")
+        #expect(cache.servable(at: 1241) == nil)
+    }
+
+    @Test func neverGoesBackInTime() {
+        let cache = TokenCache(timing: timing)
+        #expect(cache.store(MiroToken(compact: "new", issuedAt: 1100, expiresAt: 1400)))
+        let generation = cache.servable(at: 1100)?.generation
+        #expect(!cache.store(MiroToken(compact: "old", issuedAt: 1000, expiresAt: 1300)))
+        #expect(cache.held?.compact == "new")
+        #expect(cache.servable(at: 1100)?.generation == generation)
+        #expect(cache.store(MiroToken(compact: "newer", issuedAt: 1200, expiresAt: 1500)))
+        #expect(cache.servable(at: 1200)?.generation != generation)
+    }
+
+    /// A source that counts calls, waits a little (so concurrent callers overlap), and can be made to fail.
+    final class CountingSource: TokenSource {
+        let calls = Atomic<Int>(0)
+        let failing = Atomic<Bool>(false)
+        func nextToken(held: MiroToken?, now: Double) async throws -> MiroToken {
+            let call = calls.add(1, ordering: .relaxed).newValue
+            try await Task.sleep(for: .milliseconds(50))
+            if failing.load(ordering: .relaxed) { throw SourceDown() }
+            return MiroToken(compact: "token-\(call)", issuedAt: Int(now), expiresAt: Int(now) + 300)
+        }
+        struct SourceDown: Error {}
+    }
+
+    func refresher(_ source: CountingSource) -> TokenRefresher {
+        TokenRefresher(
+            source: source, cache: TokenCache(timing: timing),
+            metrics: TokenMetrics(factory: NOOPMetricsHandler.instance), logger: Logger(label: "test"))
+    }
+
+    @Test func concurrentRefreshesCollapseIntoOne() async throws {
+        let source = CountingSource()
+        let refresher = refresher(source)
+        let tokens = try await withThrowingTaskGroup(of: MiroToken.self) { group in
+            for _ in 0..<50 { group.addTask { try await refresher.refresh() } }
+            return try await group.reduce(into: [MiroToken]()) { $0.append($1) }
+        }
+        #expect(source.calls.load(ordering: .relaxed) == 1)
+        #expect(Set(tokens.map(\.compact)) == ["token-1"])
+        // A later refresh is a new flight.
+        _ = try await refresher.refresh()
+        #expect(source.calls.load(ordering: .relaxed) == 2)
+    }
+
+    @Test func failedRefreshKeepsServingTheHeldToken() async throws {
+        let source = CountingSource()
+        let refresher = refresher(source)
+        try await refresher.prime(timeout: .seconds(1))
+        source.failing.store(true, ordering: .relaxed)
+        await #expect(throws: CountingSource.SourceDown.self) { try await refresher.refresh() }
+        #expect(refresher.cache.held?.compact == "token-1")
+    }
+
+    @Test func primeGivesUpAfterItsTimeout() async throws {
+        let source = CountingSource()
+        source.failing.store(true, ordering: .relaxed)
+        let refresher = refresher(source)
+        let clock = ContinuousClock()
+        let started = clock.now
+        await #expect(throws: CountingSource.SourceDown.self) { try await refresher.prime(timeout: .milliseconds(600)) }
+        #expect(clock.now - started < .seconds(2))
+        #expect(source.calls.load(ordering: .relaxed) >= 2)  // it retried
+    }
+
+    @Test func backoffGrowsWithJitterAndIsBounded() {
+        var backoff = Backoff(initial: .milliseconds(100), maximum: .seconds(1))
+        var delays: [Duration] = []
+        for _ in 0..<10 { delays.append(backoff.next()) }
+        #expect(delays[0] >= .milliseconds(50) && delays[0] <= .milliseconds(100))
+        #expect(delays[3] >= .milliseconds(400) && delays[3] <= .milliseconds(800))
+        #expect(delays.allSatisfy { $0 <= .seconds(1) })
+        backoff.reset()
+        #expect(backoff.next() <= .milliseconds(100))
+    }
+
+    @Test func runRefreshesAheadOfExpiry() async throws {
+        // A held token whose refresh point (MIN + 25..35 % of the window before expiry) has already passed.
+        let source = CountingSource()
+        let refresher = refresher(source)
+        refresher.cache.store(MiroToken(compact: "due", issuedAt: 0, expiresAt: Int(UnixTime.now()) + 61))
+        let task = Task { await refresher.run() }
+        defer { task.cancel() }
+        let deadline = ContinuousClock.now + .seconds(5)
+        while refresher.cache.held?.compact == "due", ContinuousClock.now < deadline {
+            try await Task.sleep(for: .milliseconds(20))
+        }
+        #expect(refresher.cache.held?.compact == "token-1")
+    }
+}
