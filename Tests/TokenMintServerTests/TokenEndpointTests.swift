@@ -1,0 +1,258 @@
+import Foundation
+import JWTKit
+import Testing
+import TokenMint
+
+@testable import TokenMintServer
+
+/// The live server over real sockets: the HTTP contract from DESIGN.md, route by route.
+@Suite struct TokenEndpointTests {
+    struct MiroClaims: JWTPayload {
+        var iss: IssuerClaim
+        var exp: ExpirationClaim
+        func verify(using algorithm: some JWTAlgorithm) async throws { try exp.verifyNotExpired() }
+    }
+
+    @Test func issuesAMiroTokenThatAnIndependentDecoderVerifies() async throws {
+        let server = try await LiveServer.start()
+        defer { Task { await server.stop() } }
+        let response = try await server.client.send("POST", "/v1/token", headers: LiveServer.bearer(LiveServer.callerToken()))
+        #expect(response.status == 200)
+        #expect(response.header("Content-Type") == "application/jwt")
+        #expect(response.header("Cache-Control") == "no-store")
+        #expect(response.header("X-Request-Id") != nil)
+
+        let keys = await JWTKeyCollection().add(hmac: HMACKey(from: LiveServer.clientSecret), digestAlgorithm: .sha256)
+        let claims = try await keys.verify(response.body, as: MiroClaims.self)
+        #expect(claims.iss.value == LiveServer.clientID)
+        let raw = try #require(JWTText.claims(response.body))
+        let exp = try #require(raw["exp"] as? Int)
+        let iat = try #require(raw["iat"] as? Int)
+        #expect(exp - iat == 300)
+        #expect(Double(exp) - Date().timeIntervalSince1970 > 60)
+        let header = String(decoding: try #require(JWTText.decode(response.body.split(separator: ".")[0])), as: UTF8.self)
+        #expect(header == #"{"alg":"HS256","typ":"JWT"}"#)
+    }
+
+    @Test func answersJSONWhenAskedFor() async throws {
+        let server = try await LiveServer.start()
+        defer { Task { await server.stop() } }
+        let response = try await server.client.send(
+            "POST", "/v1/token", headers: LiveServer.bearer(LiveServer.callerToken()) + [("Accept", "application/json")])
+        #expect(response.status == 200)
+        #expect(response.header("Content-Type") == "application/json")
+        let object = try #require(try JSONSerialization.jsonObject(with: Data(response.body.utf8)) as? [String: Any])
+        let token = try #require(object["token"] as? String)
+        let expiresIn = try #require(object["expiresIn"] as? Int)
+        let expiresAt = try #require(object["expiresAt"] as? String)
+        #expect((200...300).contains(expiresIn))
+        let exp = try #require(JWTText.claims(token)?["exp"] as? Int)
+        let parsed = try #require(ISO8601DateFormatter().date(from: expiresAt))
+        #expect(Int(parsed.timeIntervalSince1970) == exp)
+    }
+
+    /// Each bad caller a site will meet, as the `Authorization` header value (nil: no header).
+    static let badCallers: [(String, String?)] = {
+        let forever = #"{"sub":"u","exp":9999999999}"#
+        let none = JWTText.base64URL(Array(#"{"alg":"none"}"#.utf8)) + "." + JWTText.base64URL(Array(forever.utf8))
+        let wrongKey = String(repeating: "x", count: 64)
+        let early = #"{"sub":"u","exp":9999999999,"nbf":9999999000}"#
+        return [
+            ("missing", nil),
+            ("not bearer", "Basic dXNlcjpwYXNz"),
+            ("malformed", "Bearer not-a-jwt"),
+            ("wrong key", "Bearer " + JWTText.sign(header: #"{"alg":"HS256"}"#, claims: forever, secret: wrongKey)),
+            ("alg none", "Bearer " + none + "."),
+            ("alg none signed", "Bearer " + none + ".AAAA"),
+            ("HS512 header over HS256 MAC",
+             "Bearer " + JWTText.sign(header: #"{"alg":"HS512"}"#, claims: forever, secret: LiveServer.callerSecret)),
+            ("RS256 header over HMAC",
+             "Bearer " + JWTText.sign(header: #"{"alg":"RS256"}"#, claims: forever, secret: LiveServer.callerSecret)),
+            ("expired", "Bearer " + LiveServer.callerToken(lifetime: -60)),
+            ("not yet valid",
+             "Bearer " + JWTText.sign(header: #"{"alg":"HS256"}"#, claims: early, secret: LiveServer.callerSecret)),
+        ]
+    }()
+
+    @Test(arguments: badCallers)
+    func refusesBadCallers(name: String, authorization: String?) async throws {
+        let server = try await LiveServer.start()
+        defer { Task { await server.stop() } }
+        let headers = authorization.map { [("Authorization", $0), ("Origin", "https://site.example")] } ?? [
+            ("Origin", "https://site.example")
+        ]
+        let response = try await server.client.send("POST", "/v1/token", headers: headers)
+        #expect(response.status == 401, "\(name)")
+        #expect(response.header("Content-Type") == "application/problem+json")
+        #expect(response.header("Cache-Control") == "no-store")
+        let challenge = try #require(response.header("WWW-Authenticate"))
+        #expect(challenge.hasPrefix("Bearer "))
+        #expect(challenge.contains(#"error="invalid_token""#))
+        // A page on an allowed origin can read why.
+        #expect(response.header("Access-Control-Allow-Origin") == "https://site.example")
+        let problem = try #require(try JSONSerialization.jsonObject(with: Data(response.body.utf8)) as? [String: Any])
+        #expect(problem["status"] as? Int == 401)
+        #expect((problem["detail"] as? String)?.isEmpty == false)
+        // Never echoes the presented token.
+        if let authorization, authorization.count > 20 {
+            #expect(!response.body.contains(String(authorization.dropFirst(7).prefix(20))))
+        }
+    }
+
+    @Test func enforcesIssuerAndAudienceOverHTTP() async throws {
+        let server = try await LiveServer.start(
+            LiveServer.settings(
+                caller: CallerSettings(hmacSecret: Secret(LiveServer.callerSecret), issuer: "https://site.example", audience: "tokenmint")))
+        defer { Task { await server.stop() } }
+        let good = LiveServer.callerToken(iss: "https://site.example", aud: "tokenmint")
+        #expect(try await server.client.send("POST", "/v1/token", headers: LiveServer.bearer(good)).status == 200)
+        let wrongIssuer = LiveServer.callerToken(iss: "https://evil.example", aud: "tokenmint")
+        #expect(try await server.client.send("POST", "/v1/token", headers: LiveServer.bearer(wrongIssuer)).status == 401)
+        let wrongAudience = LiveServer.callerToken(iss: "https://site.example", aud: "other")
+        #expect(try await server.client.send("POST", "/v1/token", headers: LiveServer.bearer(wrongAudience)).status == 401)
+    }
+
+    @Test func routesMethodsAndLimits() async throws {
+        let server = try await LiveServer.start()
+        defer { Task { await server.stop() } }
+        let client = server.client
+
+        let get = try await client.send("GET", "/v1/token")
+        #expect(get.status == 405)
+        #expect(get.header("Allow") == "POST, OPTIONS")
+        #expect(get.header("Content-Type") == "application/problem+json")
+
+        let postHealth = try await client.send("POST", "/healthz")
+        #expect(postHealth.status == 405)
+        #expect(postHealth.header("Allow") == "GET, HEAD")
+
+        let missing = try await client.send("GET", "/nope")
+        #expect(missing.status == 404)
+        #expect(missing.header("Content-Type") == "application/problem+json")
+
+        let big = try await client.send(
+            "POST", "/v1/token", headers: LiveServer.bearer(LiveServer.callerToken()),
+            body: String(repeating: "x", count: 2000))
+        #expect(big.status == 413)
+        #expect(big.header("Content-Type") == "application/problem+json")
+
+        let small = try await client.send(
+            "POST", "/v1/token", headers: LiveServer.bearer(LiveServer.callerToken()), body: "{}")
+        #expect(small.status == 200)
+
+        let hugeHeaders = try await client.send("GET", "/healthz", headers: [("X-Padding", String(repeating: "p", count: 17 * 1024))])
+        #expect(hugeHeaders.status == 431)
+        #expect(hugeHeaders.header("Content-Type") == "application/problem+json")
+
+        let garbage = try await client.exchange("BLAH\r\n\r\n", expecting: 1)
+        #expect(garbage.first?.status == 400)
+        #expect(garbage.first?.header("Content-Type") == "application/problem+json")
+        #expect(garbage.first?.body.contains("\"status\":400") == true)
+    }
+
+    @Test func corsForAllowedOriginsOnly() async throws {
+        let server = try await LiveServer.start()
+        defer { Task { await server.stop() } }
+        let client = server.client
+
+        let preflight = try await client.send(
+            "OPTIONS", "/v1/token",
+            headers: [("Origin", "https://site.example"), ("Access-Control-Request-Method", "POST"),
+                      ("Access-Control-Request-Headers", "authorization")])
+        #expect(preflight.status == 204)
+        #expect(preflight.header("Access-Control-Allow-Origin") == "https://site.example")
+        #expect(preflight.header("Access-Control-Allow-Methods") == "POST")
+        #expect(preflight.header("Access-Control-Allow-Headers") == "Authorization, Content-Type")
+        #expect(preflight.header("Access-Control-Max-Age") == "600")
+        #expect(preflight.header("Access-Control-Allow-Credentials") == nil)
+
+        let allowed = try await client.send(
+            "POST", "/v1/token", headers: LiveServer.bearer(LiveServer.callerToken()) + [("Origin", "https://site.example")])
+        #expect(allowed.status == 200)
+        #expect(allowed.header("Access-Control-Allow-Origin") == "https://site.example")
+        #expect(allowed.header("Vary") == "Origin")
+        #expect(allowed.header("Access-Control-Expose-Headers")?.contains("WWW-Authenticate") == true)
+
+        for request in [("OPTIONS", [("Access-Control-Request-Method", "POST")]), ("POST", LiveServer.bearer(LiveServer.callerToken()))] {
+            let refused = try await client.send(request.0, "/v1/token", headers: request.1 + [("Origin", "https://evil.example")])
+            #expect(refused.headers.allSatisfy { !$0.0.lowercased().hasPrefix("access-control-") })
+        }
+    }
+
+    @Test func concurrentCallersShareOneToken() async throws {
+        let server = try await LiveServer.start()
+        defer { Task { await server.stop() } }
+        let client = server.client
+        let tokens = try await withThrowingTaskGroup(of: String.self) { group in
+            for index in 0..<64 {
+                group.addTask {
+                    let response = try await client.send(
+                        "POST", "/v1/token", headers: LiveServer.bearer(LiveServer.callerToken(sub: "user-\(index)")))
+                    return response.status == 200 ? response.body : "status \(response.status)"
+                }
+            }
+            return try await group.reduce(into: Set<String>()) { $0.insert($1) }
+        }
+        #expect(tokens.count == 1)
+        #expect(tokens.first?.split(separator: ".").count == 3)
+    }
+
+    @Test func pipelinedRequestsAnswerInOrder() async throws {
+        let server = try await LiveServer.start()
+        defer { Task { await server.stop() } }
+        let raw = RawHTTPClient.request("GET", "/healthz", headers: [("X-Request-Id", "first")])
+            + RawHTTPClient.request("POST", "/v1/token", headers: LiveServer.bearer(LiveServer.callerToken()) + [("X-Request-Id", "second")])
+            + RawHTTPClient.request("GET", "/nope", headers: [("X-Request-Id", "third")])
+        let responses = try await server.client.exchange(raw, expecting: 3)
+        #expect(responses.map(\.status) == [200, 200, 404])
+        #expect(responses.map { $0.header("X-Request-Id") } == ["first", "second", "third"])
+    }
+
+    @Test func requestIDsAreEchoedOnlyWhenSane() async throws {
+        let server = try await LiveServer.start()
+        defer { Task { await server.stop() } }
+        let sane = try await server.client.send("GET", "/healthz", headers: [("X-Request-Id", "abc-123")])
+        #expect(sane.header("X-Request-Id") == "abc-123")
+        let insane = try await server.client.send("GET", "/healthz", headers: [("X-Request-Id", "a b\"c")])
+        #expect(insane.header("X-Request-Id") != nil)
+        #expect(insane.header("X-Request-Id") != "a b\"c")
+    }
+
+    @Test func healthReadinessAndMetrics() async throws {
+        let server = try await LiveServer.start()
+        defer { Task { await server.stop() } }
+        let client = server.client
+        #expect(try await client.send("GET", "/healthz").status == 200)
+        let ready = try await client.send("GET", "/readyz")
+        #expect(ready.status == 200)
+        #expect(ready.body.contains(#""redis":"disabled""#))
+        _ = try await client.send("POST", "/v1/token", headers: LiveServer.bearer(LiveServer.callerToken()))
+        _ = try await client.send("POST", "/v1/token", headers: [])
+
+        let metrics = try await client.send("GET", "/metrics")
+        #expect(metrics.status == 200)
+        #expect(metrics.header("Content-Type")?.hasPrefix("text/plain") == true)
+        #expect(metrics.body.contains("tokenmint_tokens_minted_total 1"))
+        #expect(metrics.body.contains(#"tokenmint_caller_rejected_total{reason="missing"} 1"#))
+        #expect(metrics.body.contains(#"tokenmint_http_requests_total{route="/v1/token",status="200"} 1"#))
+        #expect(metrics.body.contains("tokenmint_http_request_duration_seconds_bucket"))
+        let expiry = try #require(
+            metrics.body.split(separator: "\n").first { $0.hasPrefix("tokenmint_token_expiry_timestamp_seconds ") })
+        let value = try #require(Double(expiry.split(separator: " ")[1]))
+        #expect(abs(value - (Date().timeIntervalSince1970 + 300)) < 10)
+        // No token, secret or caller token in what Prometheus scrapes.
+        #expect(!metrics.body.contains("eyJ"))
+    }
+
+    @Test func answers503RatherThanAnAlmostDeadToken() async throws {
+        let server = try await LiveServer.start()
+        defer { Task { await server.stop() } }
+        // No refresher runs here: age the clock 250 s into a 300 s token, leaving 50 s < MIN 60 s.
+        server.clockOffset.advance(by: 250)
+        let response = try await server.client.send("POST", "/v1/token", headers: LiveServer.bearer(LiveServer.callerToken()))
+        #expect(response.status == 503)
+        #expect(response.header("Retry-After") == "1")
+        #expect(response.header("Content-Type") == "application/problem+json")
+        #expect(try await server.client.send("GET", "/readyz").status == 503)
+    }
+}
