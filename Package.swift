@@ -63,6 +63,13 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
+        // Helpers the test targets share: a raw-socket HTTP client and independent JWT encoding.
+        .target(
+            name: "TokenMintTesting",
+            dependencies: [
+                .product(name: "Crypto", package: "swift-crypto"),
+            ]
+        ),
         .testTarget(
             name: "TokenMintTests",
             dependencies: [
@@ -79,6 +86,7 @@ let package = Package(
             dependencies: [
                 "TokenMint",
                 "TokenMintServer",
+                "TokenMintTesting",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
@@ -86,6 +94,14 @@ let package = Package(
                 .product(name: "JWTKit", package: "jwt-kit"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        // Real processes: the built `tokenmint` binary, started the way an operator starts it.
+        .testTarget(
+            name: "IntegrationTests",
+            dependencies: [
+                "tokenmint",
+                "TokenMintTesting",
             ]
         ),
     ]

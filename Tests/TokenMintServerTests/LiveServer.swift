@@ -4,6 +4,7 @@ import Logging
 import Synchronization
 import TokenMint
 import TokenMintServer
+import TokenMintTesting
 
 /// A real tokenmint on an ephemeral loopback port, for tests that speak HTTP over a socket.
 struct LiveServer: Sendable {
@@ -56,34 +57,3 @@ struct LiveServer: Sendable {
     static func bearer(_ token: String) -> [(String, String)] { [("Authorization", "Bearer \(token)")] }
 }
 
-/// Independent JWT helpers: Foundation base64 and swift-crypto, not the code under test.
-enum JWTText {
-    static func base64URL(_ bytes: some Sequence<UInt8>) -> String {
-        Data(bytes).base64EncodedString().replacingOccurrences(of: "+", with: "-")
-            .replacingOccurrences(of: "/", with: "_").replacingOccurrences(of: "=", with: "")
-    }
-
-    static func decode(_ segment: some StringProtocol) -> Data? {
-        var base64 = segment.replacingOccurrences(of: "-", with: "+").replacingOccurrences(of: "_", with: "/")
-        while base64.count % 4 != 0 { base64 += "=" }
-        return Data(base64Encoded: base64)
-    }
-
-    static func claims(_ token: String) -> [String: Any]? {
-        let parts = token.split(separator: ".")
-        guard parts.count == 3, let data = decode(parts[1]) else { return nil }
-        return try? JSONSerialization.jsonObject(with: data) as? [String: Any]
-    }
-
-    static func sign(header: String, claims: String, secret: String, sha512: Bool = false, sha256Over512: Bool = false)
-        -> String
-    {
-        let input = base64URL(Array(header.utf8)) + "." + base64URL(Array(claims.utf8))
-        let key = SymmetricKey(data: Array(secret.utf8))
-        let mac: [UInt8] =
-            sha512
-            ? Array(HMAC<SHA512>.authenticationCode(for: Array(input.utf8), using: key))
-            : Array(HMAC<SHA256>.authenticationCode(for: Array(input.utf8), using: key))
-        return input + "." + base64URL(mac)
-    }
-}

@@ -1,6 +1,7 @@
 import Foundation
 import JWTKit
 import Testing
+import TokenMintTesting
 import TokenMint
 
 @testable import TokenMintServer

@@ -8,30 +8,35 @@ import Glibc
 /// A deliberately dumb HTTP/1.1 client over a plain TCP socket: it sends exactly the bytes a test gives it
 /// (malformed ones included) and parses what comes back. Blocking socket calls run on a Dispatch queue, never on the
 /// Swift concurrency pool the server under test also uses.
-struct HTTPResponse: Sendable {
-    var status: Int
-    var headers: [(String, String)]
-    var body: String
+public struct HTTPResponse: Sendable {
+    public var status: Int
+    public var headers: [(String, String)]
+    public var body: String
 
-    func header(_ name: String) -> String? {
+    public func header(_ name: String) -> String? {
         headers.first { $0.0.lowercased() == name.lowercased() }?.1
     }
 
-    func headers(named name: String) -> [String] {
+    public func headers(named name: String) -> [String] {
         headers.filter { $0.0.lowercased() == name.lowercased() }.map(\.1)
     }
 }
 
-struct RawHTTPClient: Sendable {
-    let port: Int
-    var timeoutSeconds = 5
+public struct RawHTTPClient: Sendable {
+    public let port: Int
+    public var timeoutSeconds = 5
 
-    struct Failure: Error, CustomStringConvertible {
-        let description: String
+    public init(port: Int, timeoutSeconds: Int = 5) {
+        self.port = port
+        self.timeoutSeconds = timeoutSeconds
+    }
+
+    public struct Failure: Error, CustomStringConvertible {
+        public let description: String
     }
 
     /// Builds a request with `Host` and `Content-Length` filled in.
-    static func request(
+    public static func request(
         _ method: String, _ path: String, headers: [(String, String)] = [], body: String = "", close: Bool = false
     ) -> String {
         var text = "\(method) \(path) HTTP/1.1\r\nHost: localhost\r\n"
@@ -42,7 +47,7 @@ struct RawHTTPClient: Sendable {
     }
 
     /// Sends one request and returns its response.
-    func send(
+    public func send(
         _ method: String, _ path: String, headers: [(String, String)] = [], body: String = ""
     ) async throws -> HTTPResponse {
         let responses = try await exchange(Self.request(method, path, headers: headers, body: body), expecting: 1)
@@ -51,7 +56,7 @@ struct RawHTTPClient: Sendable {
     }
 
     /// Writes `raw` on one connection and reads until `expecting` responses arrived or the server closed.
-    func exchange(_ raw: String, expecting: Int) async throws -> [HTTPResponse] {
+    public func exchange(_ raw: String, expecting: Int) async throws -> [HTTPResponse] {
         let port = self.port
         let timeout = timeoutSeconds
         return try await withCheckedThrowingContinuation { continuation in
@@ -62,7 +67,7 @@ struct RawHTTPClient: Sendable {
     }
 
     /// Opens a connection and returns its descriptor, for tests that hold a connection open across an event.
-    static func connect(port: Int, timeout: Int = 5) throws -> Int32 {
+    public static func connect(port: Int, timeout: Int = 5) throws -> Int32 {
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         guard fd >= 0 else { throw Failure(description: "socket failed") }
         var tv = timeval(tv_sec: timeout, tv_usec: 0)
@@ -84,7 +89,7 @@ struct RawHTTPClient: Sendable {
         return fd
     }
 
-    static func write(_ fd: Int32, _ bytes: [UInt8]) throws {
+    public static func write(_ fd: Int32, _ bytes: [UInt8]) throws {
         var offset = 0
         while offset < bytes.count {
             let written = bytes[offset...].withUnsafeBytes { Glibc.send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
@@ -94,7 +99,7 @@ struct RawHTTPClient: Sendable {
     }
 
     /// Reads responses until `expecting` are complete, the peer closes, or the receive timeout passes.
-    static func read(_ fd: Int32, expecting: Int) throws -> [HTTPResponse] {
+    public static func read(_ fd: Int32, expecting: Int) throws -> [HTTPResponse] {
         var buffer: [UInt8] = []
         var chunk = [UInt8](repeating: 0, count: 65536)
         while true {
@@ -106,7 +111,7 @@ struct RawHTTPClient: Sendable {
         }
     }
 
-    static func blockingExchange(port: Int, raw: [UInt8], expecting: Int, timeout: Int) throws -> [HTTPResponse] {
+    public static func blockingExchange(port: Int, raw: [UInt8], expecting: Int, timeout: Int) throws -> [HTTPResponse] {
         let fd = try connect(port: port, timeout: timeout)
         defer { close(fd) }
         try write(fd, raw)
@@ -114,7 +119,7 @@ struct RawHTTPClient: Sendable {
     }
 
     /// Parses complete responses (Content-Length framed, as tokenmint always sends).
-    static func parse(_ bytes: [UInt8]) -> ([HTTPResponse], Int) {
+    public static func parse(_ bytes: [UInt8]) -> ([HTTPResponse], Int) {
         var responses: [HTTPResponse] = []
         var offset = 0
         let separator: [UInt8] = [13, 10, 13, 10]
@@ -140,7 +145,7 @@ struct RawHTTPClient: Sendable {
         return (responses, offset)
     }
 
-    static func find(_ needle: [UInt8], in haystack: [UInt8], from start: Int) -> Int? {
+    public static func find(_ needle: [UInt8], in haystack: [UInt8], from start: Int) -> Int? {
         guard haystack.count >= needle.count else { return nil }
         var index = start
         while index + needle.count <= haystack.count {

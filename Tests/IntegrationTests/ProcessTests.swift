@@ -1,0 +1,103 @@
+import Foundation
+import Testing
+import TokenMintTesting
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The executable as an operator runs it: settings that stop startup, `--help`, `--dev`, and SIGTERM.
+@Suite(.serialized) struct ProcessTests {
+    @Test(arguments: [
+        (["TOKEN_TTL_SECONDS": "90000"], "TOKEN_TTL_SECONDS"),
+        (["MIRO_CLIENT_SECRET": ""], "MIRO_CLIENT_SECRET"),
+        (["MIRO_CLIENT_SECRET": "0123456789abcdef"], "MIRO_CLIENT_SECRET"),
+        (["CALLER_JWT_HS256_SECRET": TokenMintProcess.clientSecret], "CALLER_JWT_HS256_SECRET"),
+        (["CORS_ALLOWED_ORIGINS": "*"], "CORS_ALLOWED_ORIGINS"),
+        (["MIRO_CLIENT_SECRET_FILE": "/etc/hostname"], "MIRO_CLIENT_SECRET_FILE"),
+        (["CALLER_JWT_PUBLIC_KEY_FILE": "/nonexistent.pem"], "CALLER_JWT_PUBLIC_KEY_FILE"),
+    ])
+    func badSettingsStopStartup(changes: [String: String], variable: String) async throws {
+        var environment = TokenMintProcess.baseEnvironment
+        environment.merge(changes) { _, new in new }
+        let process = try TokenMintProcess(environment: environment)
+        let status = try await process.waitForExit()
+        #expect(status == 2)
+        let lines = process.stderr.split(separator: "\n")
+        #expect(lines.count == 1, "\(process.stderr)")
+        #expect(lines.first?.hasPrefix("tokenmint: \(variable):") == true, "\(process.stderr)")
+        #expect(!process.stderr.contains(TokenMintProcess.clientSecret))
+        #expect(!process.stderr.contains("0123456789abcdef\n"))
+    }
+
+    @Test func helpListsEverySetting() async throws {
+        let process = try TokenMintProcess(environment: [:], arguments: ["--help"])
+        #expect(try await process.waitForExit() == 0)
+        for name in ["MIRO_CLIENT_ID", "MIRO_CLIENT_SECRET[_FILE]", "TOKEN_TTL_SECONDS", "CALLER_JWT_JWKS_FILE", "CORS_ALLOWED_ORIGINS", "--dev"] {
+            #expect(process.stdout.contains(name), "\(name)")
+        }
+    }
+
+    @Test func devModePrintsAWorkingCurlCommand() async throws {
+        let process = try TokenMintProcess(environment: ["PORT": "0", "PATH": "/usr/bin:/bin"], arguments: ["--dev"])
+        let port = try await process.port()
+        let deadline = ContinuousClock.now + .seconds(10)
+        while !process.stdout.contains("curl"), ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(20)) }
+        let line = try #require(process.stdout.split(separator: "\n").first { $0.contains("curl") })
+        let token = try #require(line.split(separator: " ").last?.trimmingCharacters(in: CharacterSet(charactersIn: "'")))
+        #expect(line.contains("http://127.0.0.1:\(port)/v1/token"))
+        let response = try await RawHTTPClient(port: port).send("POST", "/v1/token", headers: [("Authorization", "Bearer \(token)")])
+        #expect(response.status == 200)
+        process.signal(SIGTERM)
+        #expect(try await process.waitForExit() == 0)
+        #expect(process.stderr.contains("token issued"))
+        #expect(!process.stderr.contains(response.body))
+        #expect(!process.stderr.contains(token))
+    }
+
+    /// SIGTERM: readiness turns 503 for requests in flight, new connections are refused, in-flight requests finish,
+    /// and the process exits 0.
+    @Test func sigtermDrains() async throws {
+        let process = try TokenMintProcess(environment: TokenMintProcess.baseEnvironment)
+        let port = try await process.port()
+        let token = try await RawHTTPClient(port: port).send(
+            "POST", "/v1/token", headers: [("Authorization", "Bearer \(Self.callerToken())")])
+        #expect(token.status == 200)
+
+        // Two requests in flight: heads sent, bodies (one byte each) not yet.
+        let tokenConnection = try RawHTTPClient.connect(port: port)
+        defer { close(tokenConnection) }
+        try RawHTTPClient.write(
+            tokenConnection,
+            Array("POST /v1/token HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer \(Self.callerToken())\r\nContent-Length: 1\r\n\r\n".utf8))
+        let readyConnection = try RawHTTPClient.connect(port: port)
+        defer { close(readyConnection) }
+        try RawHTTPClient.write(readyConnection, Array("GET /readyz HTTP/1.1\r\nHost: x\r\nContent-Length: 1\r\n\r\n".utf8))
+        try await Task.sleep(for: .milliseconds(200))
+
+        process.signal(SIGTERM)
+        try await Task.sleep(for: .milliseconds(300))
+        #expect(process.process.isRunning, "exited before in-flight requests finished")
+        #expect(throws: (any Error).self) { _ = try RawHTTPClient.connect(port: port, timeout: 1) }
+
+        try RawHTTPClient.write(readyConnection, [UInt8(ascii: "x")])
+        let ready = try RawHTTPClient.read(readyConnection, expecting: 1)
+        #expect(ready.first?.status == 503)
+        #expect(ready.first?.body.contains("draining") == true)
+
+        try RawHTTPClient.write(tokenConnection, [UInt8(ascii: "x")])
+        let served = try RawHTTPClient.read(tokenConnection, expecting: 1)
+        #expect(served.first?.status == 200)
+        #expect(served.first?.body == token.body)
+
+        #expect(try await process.waitForExit(timeout: .seconds(15)) == 0)
+        #expect(process.stdout.contains("drained"))
+    }
+
+    static func callerToken() -> String {
+        let now = Int(Date().timeIntervalSince1970)
+        return JWTText.sign(
+            header: #"{"alg":"HS256","typ":"JWT"}"#, claims: #"{"sub":"ops","exp":\#(now + 600)}"#,
+            secret: TokenMintProcess.callerSecret)
+    }
+}
