@@ -35,21 +35,25 @@ public final class LogWriter: Sendable {
         thread.start()
     }
 
-    func append(_ line: String) {
+    func append(_ line: [UInt8]) {
         buffer.withLock { buffer in
-            guard buffer.bytes.count + line.utf8.count < Self.maximumBufferedBytes else {
+            guard buffer.bytes.count + line.count < Self.maximumBufferedBytes else {
                 buffer.dropped += 1
                 return
             }
-            buffer.bytes.append(contentsOf: line.utf8)
+            buffer.bytes.append(contentsOf: line)
         }
     }
 
     /// Writes what is buffered now; called at exit so the last lines are not lost.
     public func flush() {
+        // Swap the buffer out under the lock and write outside it, so event loops never wait on the write.
         let (bytes, dropped) = buffer.withLock { buffer -> ([UInt8], Int) in
-            defer { buffer.bytes.removeAll(keepingCapacity: true); buffer.dropped = 0 }
-            return (buffer.bytes, buffer.dropped)
+            var taken: [UInt8] = []
+            taken.reserveCapacity(buffer.bytes.count)
+            swap(&taken, &buffer.bytes)
+            defer { buffer.dropped = 0 }
+            return (taken, buffer.dropped)
         }
         if dropped > 0 {
             writeAll(Array(#"{"level":"warning","msg":"log lines dropped: buffer full","dropped":\#(dropped)}"#.utf8) + [10])
