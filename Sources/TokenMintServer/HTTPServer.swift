@@ -6,6 +6,12 @@ import NIOPosix
 import ServiceLifecycle
 import Synchronization
 
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
 /// The SwiftNIO front as a `Service`: binds, serves until graceful shutdown, then drains.
 ///
 /// - Important: On graceful shutdown (SIGTERM) `/readyz` turns 503 first, then the listening socket closes and
@@ -72,7 +78,14 @@ public final class HTTPServer: Service, Sendable {
                     try sync.addHandler(TokenHTTPHandler(environment: environment))
                 }
             }
-        let bound: any Channel = try await bootstrap.bind(host: host, port: port).get()
+        let bound: any Channel
+        do {
+            bound = try await bootstrap.bind(host: host, port: port).get()
+        } catch let error as IOError {
+            throw ListenError(description: "cannot listen on \(host):\(port): \(String(cString: strerror(error.errnoCode)))")
+        } catch {
+            throw ListenError(description: "cannot listen on \(host):\(port): \(error)")
+        }
         channel.withLock { $0 = bound }
         environment.logger.info(
             "listening",
@@ -108,4 +121,9 @@ public final class HTTPServer: Service, Sendable {
     }
 
     struct DrainTimeout: Error {}
+
+    /// The listening socket could not be opened (port taken, address not local): says which and why.
+    public struct ListenError: Error, CustomStringConvertible {
+        public let description: String
+    }
 }

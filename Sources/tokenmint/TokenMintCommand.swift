@@ -62,7 +62,13 @@ struct TokenMintCommand: AsyncParsableCommand {
             writer.flush()
             Self.fail(error)
         }
-        let port = try await application.server.start()
+        let port: Int
+        do {
+            port = try await application.server.start()
+        } catch {
+            writer.flush()
+            Self.fail(SettingsError("PORT", "\(error)"))
+        }
         if dev {
             DevDefaults.printBanner(settings: settings, generated: generated, port: port)
         }

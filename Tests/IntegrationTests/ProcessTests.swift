@@ -30,6 +30,18 @@ import Glibc
         #expect(!process.stderr.contains("0123456789abcdef\n"))
     }
 
+    @Test func aTakenPortStopsStartupWithAClearMessage() async throws {
+        let first = try TokenMintProcess(environment: TokenMintProcess.baseEnvironment)
+        let port = try await first.port()
+        var environment = TokenMintProcess.baseEnvironment
+        environment["PORT"] = String(port)
+        let second = try TokenMintProcess(environment: environment)
+        #expect(try await second.waitForExit() == 2)
+        #expect(second.stderr.contains("tokenmint: PORT: cannot listen on 127.0.0.1:\(port)"), "\(second.stderr)")
+        first.signal(SIGTERM)
+        #expect(try await first.waitForExit() == 0)
+    }
+
     @Test func helpListsEverySetting() async throws {
         let process = try TokenMintProcess(environment: [:], arguments: ["--help"])
         #expect(try await process.waitForExit() == 0)

@@ -70,15 +70,17 @@ public struct CallerVerifier: Sendable {
 
     /// RFC 6750 §2.1: `Bearer` (case-insensitive), one or more spaces, the token.
     static func bearerToken(_ authorization: String) -> [UInt8]? {
-        var utf8 = Array(authorization.utf8)
-        let scheme = Array("bearer".utf8)
-        guard utf8.count > scheme.count, utf8[utf8.count - 1] != UInt8(ascii: " ") else { return nil }
-        for index in 0..<scheme.count where utf8[index] | 0x20 != scheme[index] { return nil }
-        var start = scheme.count
-        guard utf8[start] == UInt8(ascii: " ") else { return nil }
-        while start < utf8.count, utf8[start] == UInt8(ascii: " ") { start += 1 }
-        utf8.removeFirst(start)
-        return utf8
+        let utf8 = authorization.utf8
+        let scheme = "bearer ".utf8
+        guard utf8.count > scheme.count, utf8.last != UInt8(ascii: " ") else { return nil }
+        var index = utf8.startIndex
+        for expected in scheme {
+            // ASCII lowercase by setting 0x20; the space stays a space.
+            guard utf8[index] | 0x20 == expected else { return nil }
+            index = utf8.index(after: index)
+        }
+        while index < utf8.endIndex, utf8[index] == UInt8(ascii: " ") { index = utf8.index(after: index) }
+        return Array(utf8[index...])
     }
 
     func verify(token: [UInt8], now: Double) -> Outcome {
