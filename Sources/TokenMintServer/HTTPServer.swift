@@ -19,6 +19,9 @@ import Darwin
 ///   ``drainTimeout``: a client that never finishes its request cannot hold the process.
 public final class HTTPServer: Service, Sendable {
     public static let drainTimeout: TimeAmount = .seconds(10)
+    /// A connection that sends nothing for this long is closed. Longer than the usual load balancer idle timeout
+    /// (60 s), so the balancer, not tokenmint, closes idle keep-alive connections and never races a request.
+    static let idleTimeout: TimeAmount = .seconds(75)
     /// 16 KiB of request headers, beyond which the answer is 431.
     static let maximumHeaderBytes = 16 * 1024
 
@@ -61,6 +64,7 @@ public final class HTTPServer: Service, Sendable {
             .childChannelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
                     let sync = channel.pipeline.syncOperations
+                    try sync.addHandler(IdleStateHandler(readTimeout: Self.idleTimeout))
                     try sync.configureHTTPServerPipeline(
                         withPipeliningAssistance: true,
                         withErrorHandling: false,

@@ -70,6 +70,19 @@ final class TokenHTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
         }
     }
 
+    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        if event is IdleStateHandler.IdleStateEvent {
+            context.close(promise: nil)
+        } else {
+            context.fireUserInboundEventTriggered(event)
+        }
+    }
+
+    /// A broken connection (reset, unexpected I/O error) is closed; there is nobody left to answer.
+    func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        context.close(promise: nil)
+    }
+
     private func makeRequest(_ head: HTTPRequestHead) -> Request {
         let requestID = head.headers.first(name: "x-request-id").flatMap { RequestIDGenerator.isSane($0) ? $0 : nil }
         let envelope = ResponseEnvelope(

@@ -105,4 +105,26 @@ import Testing
         }
         #expect(refresher.cache.held?.compact == "token-1")
     }
+
+    /// A source that keeps handing back a token that is already due must be asked again with backoff, not in a
+    /// tight loop.
+    @Test func runBacksOffWhenTheSourceReturnsADueToken() async throws {
+        final class StaleSource: TokenSource {
+            let calls = Atomic<Int>(0)
+            func nextToken(held: MiroToken?, now: Double) async throws -> MiroToken {
+                calls.add(1, ordering: .relaxed)
+                return MiroToken(compact: "stale", issuedAt: Int(now) - 239, expiresAt: Int(now) + 61)
+            }
+        }
+        let source = StaleSource()
+        let refresher = TokenRefresher(
+            source: source, cache: TokenCache(timing: timing),
+            metrics: TokenMetrics(factory: NOOPMetricsHandler.instance), logger: Logger(label: "test"))
+        let task = Task { await refresher.run() }
+        try await Task.sleep(for: .milliseconds(700))
+        task.cancel()
+        let calls = source.calls.load(ordering: .relaxed)
+        #expect(calls >= 2)
+        #expect(calls <= 8, "refreshed \(calls) times in 0.7 s")
+    }
 }

@@ -98,12 +98,19 @@ public final class TokenRefresher: Sendable {
             }
             do {
                 let token = try await refresh()
-                backoff.reset()
                 logger.info(
                     "token refreshed",
                     metadata: ["token": "\(token.fingerprint)", "expires_at": "\(token.expiresAt)"]
                 )
-                // The new token's refresh time is in the future; the loop's next pass sleeps until then.
+                if cache.timing.refreshTime(for: token, fraction: TokenTiming.refreshAheadFractions.lowerBound)
+                    > now()
+                {
+                    backoff.reset()
+                } else {
+                    // The source handed back a token that is already due (a shared store still holding the old
+                    // one): wait before asking again rather than spin.
+                    do { try await Task.sleep(for: backoff.next()) } catch { return }
+                }
             } catch {
                 let retry = backoff.next()
                 logger.error(
