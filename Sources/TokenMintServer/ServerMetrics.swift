@@ -19,6 +19,8 @@ struct ServerMetrics: Sendable {
     /// `tokenmint_http_requests_total{route,status}`, indexed by route, then by position in `statuses(of:)`
     /// (the last one is `other`).
     private let requests: [[Counter]]
+    /// `statuses(of:)` for every route, computed once: the hot path must not build an array per request.
+    private let statusCodes: [[UInt]]
     /// `tokenmint_http_request_duration_seconds{route}`.
     private let latency: [Timer]
     /// `tokenmint_caller_rejected_total{reason}`, indexed by `CallerRejection.Kind.index`.
@@ -27,6 +29,7 @@ struct ServerMetrics: Sendable {
     let served: Counter
 
     init(factory: any MetricsFactory) {
+        statusCodes = Route.allCases.map(Self.statuses(of:))
         requests = Route.allCases.map { route in
             (Self.statuses(of: route).map { "\($0)" } + ["other"]).map { status in
                 Counter(
@@ -51,7 +54,7 @@ struct ServerMetrics: Sendable {
 
     func record(route: Route, status: HTTPResponseStatus, nanoseconds: Int64) {
         let counters = requests[route.rawValue]
-        let index = Self.statuses(of: route).firstIndex(of: status.code) ?? counters.count - 1
+        let index = statusCodes[route.rawValue].firstIndex(of: status.code) ?? counters.count - 1
         counters[index].increment()
         latency[route.rawValue].recordNanoseconds(nanoseconds)
     }
