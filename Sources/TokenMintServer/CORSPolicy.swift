@@ -18,7 +18,7 @@ struct CORSPolicy: Sendable {
         headers.add(name: "Vary", value: "Origin")
         guard allowed.contains(origin) else { return }
         headers.add(name: "Access-Control-Allow-Origin", value: origin)
-        headers.add(name: "Access-Control-Expose-Headers", value: "Retry-After, WWW-Authenticate, X-Request-Id")
+        headers.add(name: "Access-Control-Expose-Headers", value: "Retry-After, WWW-Authenticate")
     }
 
     /// Extra headers for a preflight from an allowed origin.

@@ -1,4 +1,4 @@
-/// Exponential backoff with full jitter: each delay is drawn from [d/2, d], and d doubles up to a ceiling.
+/// Exponential backoff with jitter: each delay is drawn from [d/2, d], and d doubles up to a ceiling.
 ///
 /// Jitter keeps replicas that failed together from retrying together.
 public struct Backoff: Sendable {

@@ -1,0 +1,50 @@
+import Benchmark
+import TokenMint
+
+/// What every `POST /v1/token` pays before NIO writes the answer: the caller check, split into its parts, and
+/// the mint that happens once per window (measured so a regression there is seen too).
+let benchmarks: @Sendable () -> Void = {
+    Benchmark.defaultConfiguration = .init(
+        metrics: [.cpuTotal, .wallClock, .throughput, .mallocCountTotal],
+        maxDuration: .seconds(2)
+    )
+
+    let clientSecret = Secret("client-secret-0123456789abcdef-0123456789")
+    let callerSecret = Secret("caller-secret-0123456789abcdef-0123456789")
+    let now = UnixTime.now()
+    let callerToken = CallerTokenIssuer(secret: callerSecret).issue(subject: "user-42", now: now, lifetime: 3600)
+    let authorization = "Bearer " + callerToken
+    let claims = Array(#"{"sub":"user-42","iat":1795426489,"exp":1795430089,"iss":"https://site.example"}"#.utf8)
+
+    Benchmark("CallerVerifier.verify HS256") { benchmark in
+        let settings = Settings(
+            clientID: "3458764500000000000", clientSecret: clientSecret,
+            caller: CallerSettings(hmacSecret: callerSecret))
+        let verifier = try await CallerVerifier.make(settings: settings)
+        benchmark.startMeasurement()
+        for _ in benchmark.scaledIterations {
+            blackHole(verifier.verify(authorization: authorization, now: now))
+        }
+    }
+
+    Benchmark("JSONObjectReader.read claims") { benchmark in
+        for _ in benchmark.scaledIterations {
+            blackHole(try? JSONObjectReader.read(claims))
+        }
+    }
+
+    Benchmark("MiroTokenSigner.mint") { benchmark in
+        let signer = MiroTokenSigner(clientID: "3458764500000000000", secret: clientSecret)
+        for _ in benchmark.scaledIterations {
+            blackHole(signer.mint(now: now, ttl: 300))
+        }
+    }
+
+    Benchmark("TokenCache.servable") { benchmark in
+        let cache = TokenCache(timing: TokenTiming(ttlSeconds: 300, minRemainingSeconds: 60))
+        cache.store(MiroTokenSigner(clientID: "1", secret: clientSecret).mint(now: now, ttl: 300))
+        for _ in benchmark.scaledIterations {
+            blackHole(cache.servable(at: now))
+        }
+    }
+}
