@@ -1,4 +1,5 @@
 import NIOHTTP1
+import TokenMint
 
 /// An RFC 9457 problem: every error tokenmint answers is one of these, as `application/problem+json`.
 ///
@@ -13,8 +14,8 @@ struct Problem: Sendable {
 
     /// The body, encoded with the few escapes JSON strings need.
     var body: String {
-        #"{"type":"about:blank","title":"# + JSONText.quoted(status.reasonPhrase) + #","status":\#(status.code)"#
-            + #","detail":"# + JSONText.quoted(detail) + "}"
+        #"{"type":"about:blank","title":"# + JSONString.quoted(status.reasonPhrase) + #","status":\#(status.code)"#
+            + #","detail":"# + JSONString.quoted(detail) + "}"
     }
 
     static func unauthorized(_ detail: String) -> Problem {
@@ -53,26 +54,5 @@ extension String {
     /// For quoted-string header parameters: our details never contain quotes, but make sure.
     fileprivate func replacingQuotes() -> String {
         String(unicodeScalars.map { $0 == "\"" || $0 == "\\" ? "'" : Character($0) })
-    }
-}
-
-/// JSON string literals for bodies we write by hand.
-enum JSONText {
-    static func quoted(_ value: String) -> String {
-        var out = "\""
-        for scalar in value.unicodeScalars {
-            switch scalar {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\r": out += "\\r"
-            case "\t": out += "\\t"
-            case _ where scalar.value < 0x20:
-                let hex = String(scalar.value, radix: 16)
-                out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
-            default: out.unicodeScalars.append(scalar)
-            }
-        }
-        return out + "\""
     }
 }

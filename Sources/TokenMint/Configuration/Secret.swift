@@ -17,10 +17,5 @@ public struct Secret: Sendable, Equatable, CustomStringConvertible, CustomDebugS
 
     /// A short, stable, one-way name for the secret (first 8 hex digits of its SHA-256), safe to log and to put in
     /// a Redis key: a rotated secret gets a new fingerprint, so a token signed with the old one is never found.
-    public var fingerprint: String {
-        SHA256.hash(data: bytes).prefix(4).map { byte in
-            let hex = String(byte, radix: 16)
-            return hex.count == 1 ? "0" + hex : hex
-        }.joined()
-    }
+    public var fingerprint: String { Fingerprint.of(bytes) }
 }

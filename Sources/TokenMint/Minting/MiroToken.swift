@@ -1,5 +1,3 @@
-import Crypto
-
 /// A token Miro accepts for BoardsPicker: compact HS256 JWS with `iss` = client ID and an `exp`.
 ///
 /// Carries its own times so the cache can decide whether it is still servable without parsing it again.
@@ -21,10 +19,5 @@ public struct MiroToken: Sendable, Equatable {
     public func remaining(at now: Double) -> Double { Double(expiresAt) - now }
 
     /// A short, one-way name for logs: tokens never appear in logs whole.
-    public var fingerprint: String {
-        SHA256.hash(data: Array(compact.utf8)).prefix(4).map { byte in
-            let hex = String(byte, radix: 16)
-            return hex.count == 1 ? "0" + hex : hex
-        }.joined()
-    }
+    public var fingerprint: String { Fingerprint.of(compact.utf8) }
 }

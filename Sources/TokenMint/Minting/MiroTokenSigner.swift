@@ -49,24 +49,3 @@ public struct MiroTokenSigner: Sendable {
         return MiroToken(compact: compact, issuedAt: Int(iat), expiresAt: Int(exp))
     }
 }
-
-/// JSON string literals for the few values we write by hand.
-enum JSONString {
-    static func quoted(_ value: String) -> String {
-        var out = "\""
-        for scalar in value.unicodeScalars {
-            switch scalar {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\r": out += "\\r"
-            case "\t": out += "\\t"
-            case _ where scalar.value < 0x20:
-                let hex = String(scalar.value, radix: 16)
-                out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
-            default: out.unicodeScalars.append(scalar)
-            }
-        }
-        return out + "\""
-    }
-}
