@@ -68,14 +68,16 @@ public enum JSONObjectReader {
 private enum KnownMember: String, CaseIterable {
     case alg, kid, crit, iss, sub, aud, exp, nbf, iat
 
+    /// Every member with its name's bytes, built once: `allCases` and `rawValue` would allocate on each call, and
+    /// this runs for every member of every caller token.
+    private static let table: [(member: KnownMember, name: [UInt8])] = allCases.map { ($0, Array($0.rawValue.utf8)) }
+
     /// Matches the unescaped name; the length test first keeps the common unknown member cheap.
     init?(_ name: UnsafeBufferPointer<UInt8>) {
         guard name.count == 3 || name.count == 4 else { return nil }
-        for member in Self.allCases where member.rawValue.utf8.count == name.count {
-            if member.rawValue.utf8.elementsEqual(name) {
-                self = member
-                return
-            }
+        for entry in Self.table where entry.name.count == name.count && entry.name.elementsEqual(name) {
+            self = entry.member
+            return
         }
         return nil
     }
