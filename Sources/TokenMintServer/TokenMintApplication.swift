@@ -5,6 +5,7 @@ import NIOPosix
 import Prometheus
 import ServiceLifecycle
 import TokenMint
+import TokenMintRedis
 import UnixSignals
 
 /// Everything a replica runs, wired from ``Settings``: the one builder the executable and the tests both call.
@@ -23,7 +24,8 @@ public struct TokenMintApplication: Sendable {
         settings: Settings,
         logger: Logger,
         group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton,
-        now: @escaping @Sendable () -> Double = UnixTime.now
+        now: @escaping @Sendable () -> Double = UnixTime.now,
+        holdLockForTesting: Duration? = nil
     ) async throws -> TokenMintApplication {
         let registry = PrometheusCollectorRegistry()
         var factory = PrometheusMetricsFactory(registry: registry)
@@ -42,7 +44,32 @@ public struct TokenMintApplication: Sendable {
         let tokenMetrics = TokenMetrics(factory: factory)
         let cache = TokenCache(timing: timing)
         let signer = MiroTokenSigner(clientID: settings.clientID, secret: settings.clientSecret)
-        let source = LocalTokenSource(signer: signer, timing: timing, metrics: tokenMetrics)
+        let source: any TokenSource
+        let redisState: @Sendable () -> String
+        if let redis = settings.redis {
+            let shared = RedisTokenSource(
+                connection: HiredisConnection(settings: redis),
+                signer: signer,
+                secret: settings.clientSecret,
+                timing: timing,
+                tokenMetrics: tokenMetrics,
+                redisMetrics: RedisMetrics(factory: factory),
+                logger: logger,
+                now: now,
+                holdLockForTesting: holdLockForTesting
+            )
+            let health = shared.health
+            source = shared
+            redisState = { health.state.rawValue }
+            logger.info(
+                "redis-shared mode",
+                metadata: [
+                    "redis": "\(redis.address)", "key": "\(SharedTokenKeys(clientID: settings.clientID, secret: settings.clientSecret).token)",
+                ])
+        } else {
+            source = LocalTokenSource(signer: signer, timing: timing, metrics: tokenMetrics)
+            redisState = { "disabled" }
+        }
         let refresher = TokenRefresher(
             source: source, cache: cache, metrics: tokenMetrics, logger: logger, now: now)
         try await refresher.prime(timeout: .seconds(5))
@@ -56,7 +83,7 @@ public struct TokenMintApplication: Sendable {
             readiness: Readiness(),
             logger: logger,
             now: now,
-            redisState: { "disabled" }
+            redisState: redisState
         )
         let server = HTTPServer(host: settings.host, port: settings.port, group: group, environment: environment)
         return TokenMintApplication(
