@@ -11,6 +11,8 @@ final class MemoryRedis: RedisConnection {
         var scriptLoaded = false
         var failure: RedisError?
         var replyOverride: RedisReply?
+        /// Fails only the commands this accepts (with `failure`, or a timeout).
+        var failWhen: (@Sendable ([String]) -> Bool)?
     }
 
     let state = Mutex(State())
@@ -24,12 +26,14 @@ final class MemoryRedis: RedisConnection {
     }
 
     func fail(with error: RedisError?) { state.withLock { $0.failure = error } }
+    func fail(when predicate: @escaping @Sendable ([String]) -> Bool) { state.withLock { $0.failWhen = predicate } }
     func override(with reply: RedisReply?) { state.withLock { $0.replyOverride = reply } }
 
     func send(_ arguments: [String]) async throws -> RedisReply {
         try state.withLock { state in
             state.log.append(arguments)
             if let failure = state.failure { throw failure }
+            if let failWhen = state.failWhen, failWhen(arguments) { throw RedisError(.timeout, "injected") }
             if let reply = state.replyOverride { return reply }
             switch arguments[0] {
             case "GET":

@@ -107,6 +107,18 @@ import Testing
         #expect(shared.health.backingOff() != nil)
     }
 
+    @Test func aStoreThatFailsServesTheTokenMintedUnderTheLockWithoutMintingAgain() async throws {
+        let redis = MemoryRedis()
+        let tokenKey = keys.token
+        redis.fail { $0[0] == "SET" && $0[1] == tokenKey }
+        let shared = source(redis)
+        let token = try await shared.nextToken(held: nil, now: UnixTime.now())
+        #expect(signer.verify(token.compact) != nil)
+        #expect(shared.health.state == .degraded)
+        #expect(redis[keys.lock] == nil, "the lock was released")
+        #expect(redis[keys.token] == nil)
+    }
+
     @Test func refusalsAreClassified() {
         #expect(RedisTokenSource.refusal("NOAUTH Authentication required.").kind == .authentication)
         #expect(RedisTokenSource.refusal("NOAUTH Authentication required.").description.contains("REDIS_PASSWORD"))

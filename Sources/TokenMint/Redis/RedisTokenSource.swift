@@ -86,6 +86,14 @@ public struct RedisTokenSource: TokenSource {
             }
             health.succeeded()
             return token
+        } catch let failure as StoreFailed {
+            // Minted under the lock but Redis failed before it was stored: serve that token, do not mint another.
+            metrics.errors.increment()
+            let retry = health.failed()
+            logger.error(
+                "redis failed while storing the token; serving it unshared (degraded)",
+                metadata: ["error": "\(failure.error)", "retry_redis_in_ms": "\(retry.milliseconds)"])
+            return failure.token
         } catch let error as RedisError {
             metrics.errors.increment()
             let retry = health.failed()
@@ -145,11 +153,14 @@ public struct RedisTokenSource: TokenSource {
                 return token
             }
             if let holdLockForTesting { try await Task.sleep(for: holdLockForTesting) }
-            let token = try await local.nextToken(held: nil, now: now())
-            let lifeMilliseconds = Int((token.remaining(at: now()) * 1000).rounded(.down))
-            if lifeMilliseconds > 0 {
-                let stored = try await send(["SET", keys.token, token.compact, "PX", "\(lifeMilliseconds)"])
+            let token = local.mint(now: now())
+            do {
+                let lifeMilliseconds = Int((token.remaining(at: now()) * 1000).rounded(.down))
+                let stored = try await send(["SET", keys.token, token.compact, "PX", "\(max(1, lifeMilliseconds))"])
                 guard stored == .status("OK") else { throw RedisError(.reply, "unexpected reply to SET") }
+            } catch let error as RedisError {
+                try? await release(owner: lockOwner)
+                throw StoreFailed(token: token, error: error)
             }
             logger.info(
                 "minted the fleet's token", metadata: ["token": "\(token.fingerprint)", "expires_at": "\(token.expiresAt)"]
@@ -162,10 +173,18 @@ public struct RedisTokenSource: TokenSource {
                 logger.warning("redis: could not release the lock", metadata: ["error": "\(error)"])
             }
             return token
+        } catch let failure as StoreFailed {
+            throw failure
         } catch {
             try? await release(owner: lockOwner)
             throw error
         }
+    }
+
+    /// The token was minted under the lock, but storing it failed.
+    struct StoreFailed: Error {
+        let token: MiroToken
+        let error: RedisError
     }
 
     /// GET the token; the verified token when it is fresh, nil when absent, stale, or not ours.
