@@ -112,6 +112,15 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
+        // The hiredis connection against a real redis-server.
+        .testTarget(
+            name: "TokenMintRedisTests",
+            dependencies: [
+                "TokenMint",
+                "TokenMintRedis",
+                "TokenMintTesting",
+            ]
+        ),
         // Real processes: the built `tokenmint` binary, started the way an operator starts it.
         .testTarget(
             name: "IntegrationTests",

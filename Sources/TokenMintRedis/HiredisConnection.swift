@@ -108,7 +108,8 @@ public final class HiredisConnection: RedisConnection, @unchecked Sendable {
                 }
             }
             if settings.database != 0 {
-                if case .error(let message) = try command(context, [Array("SELECT".utf8), Array("\(settings.database)".utf8)]) {
+                let select = [Array("SELECT".utf8), Array("\(settings.database)".utf8)]
+                if case .error(let message) = try command(context, select) {
                     throw RedisError(.reply, "SELECT \(settings.database) refused: \(message)")
                 }
             }
@@ -172,7 +173,7 @@ public final class HiredisConnection: RedisConnection, @unchecked Sendable {
         case REDIS_REPLY_ARRAY:
             var elements: [RedisReply] = []
             for index in 0..<value.elements {
-                if let element = value.element?[index] { elements.append(convert(element)) } else { elements.append(.null) }
+                elements.append(value.element?[index].map(convert) ?? .null)
             }
             return .array(elements)
         default: return .error("unknown reply type \(value.type)")

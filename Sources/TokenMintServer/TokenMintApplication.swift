@@ -61,11 +61,8 @@ public struct TokenMintApplication: Sendable {
             let health = shared.health
             source = shared
             redisState = { health.state.rawValue }
-            logger.info(
-                "redis-shared mode",
-                metadata: [
-                    "redis": "\(redis.address)", "key": "\(SharedTokenKeys(clientID: settings.clientID, secret: settings.clientSecret).token)",
-                ])
+            let key = SharedTokenKeys(clientID: settings.clientID, secret: settings.clientSecret).token
+            logger.info("redis-shared mode", metadata: ["redis": "\(redis.address)", "key": "\(key)"])
         } else {
             source = LocalTokenSource(signer: signer, timing: timing, metrics: tokenMetrics)
             redisState = { "disabled" }

@@ -9,8 +9,9 @@ import Glibc
 /// Redis-shared mode with real processes against a real `redis-server` (DESIGN.md, "The shared token and how
 /// replicas agree on it"). Serialized: the timing assertions need the two cores to themselves.
 @Suite(.serialized) struct RedisFleetTests {
-    static let tokenKey = "tokenmint:{\(TokenMintProcess.clientID)}:\(JWTText.fingerprint(TokenMintProcess.clientSecret)):token"
-    static let lockKey = "tokenmint:{\(TokenMintProcess.clientID)}:\(JWTText.fingerprint(TokenMintProcess.clientSecret)):lock"
+    static let keyPrefix = "tokenmint:{\(TokenMintProcess.clientID)}:\(JWTText.fingerprint(TokenMintProcess.clientSecret))"
+    static let tokenKey = keyPrefix + ":token"
+    static let lockKey = keyPrefix + ":lock"
     /// Short windows so three of them fit in a test: window = 30 s, refresh-ahead at 12.5-15.5 s of life left.
     static let shortTTL = ["TOKEN_TTL_SECONDS": "35", "TOKEN_MIN_REMAINING_SECONDS": "5"]
 
@@ -206,7 +207,8 @@ import Glibc
                 secret: "another-secret-0123456789abcdef-0123456789")
         case "wrong-issuer":
             planted = JWTText.sign(
-                header: #"{"alg":"HS256","typ":"JWT"}"#, claims: #"{"iss":"someone-else","iat":\#(exp - 3000),"exp":\#(exp)}"#,
+                header: #"{"alg":"HS256","typ":"JWT"}"#,
+                claims: #"{"iss":"someone-else","iat":\#(exp - 3000),"exp":\#(exp)}"#,
                 secret: TokenMintProcess.clientSecret)
         default:
             planted = "not a token at all \u{1}\u{2}"

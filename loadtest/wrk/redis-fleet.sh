@@ -51,7 +51,7 @@ if [ "$mode" = fleet ]; then
     total=0
     for i in $(seq 1 "$replicas"); do total=$((total + $(requests_of "$work/wrk-$i.txt"))); grep -h non-2xx "$work/wrk-$i.txt"; done
     commands=$(redis-cli -p "$redis_port" info commandstats | grep -v cmdstat_config | grep -v cmdstat_info \
-        | sed -n 's/.*calls=\([0-9]*\),.*/\1/p' | paste -sd+ | bc)
+        | sed -n 's/^cmdstat_[^:]*:calls=\([0-9]*\),.*/\1/p' | paste -sd+ | bc)
     minted=0
     for i in $(seq 1 "$replicas"); do
         m=$(curl -fs "http://127.0.0.1:$((18100 + i))/metrics" | awk '/^tokenmint_tokens_minted_total / { print $2 }')

@@ -50,7 +50,8 @@ public struct RedisSettings: Sendable, Equatable {
         let form = "must look like redis://[[user]:password@]host[:port][/db]"
         if raw.lowercased().hasPrefix("rediss://") {
             throw refuse(
-                "rediss:// (TLS) is not supported by this build's hiredis 0.14; use a TLS sidecar (stunnel) and redis://")
+                "rediss:// (TLS) is not supported by this build's hiredis 0.14; "
+                    + "use a TLS sidecar (stunnel) and redis://")
         }
         guard raw.lowercased().hasPrefix("redis://") else { throw refuse(form) }
         var rest = Substring(raw.dropFirst("redis://".count))

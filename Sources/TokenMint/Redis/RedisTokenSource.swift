@@ -3,7 +3,7 @@ import Crypto
 import Logging
 
 /// The shared token: one per window for the whole fleet, agreed through Redis (DESIGN.md, "The shared token and how
-/// replicas agree on it").
+/// replicas agree on it"). The decisions are ``SharedRefreshStateMachine``'s; this type performs them.
 ///
 /// A refresh reads the token from Redis and adopts it when it verifies with our own secret and is fresh (see
 /// ``isFresh(_:at:)``). Otherwise it takes the lock (`SET lock owner NX PX 2000`), reads again, mints, stores the
@@ -119,66 +119,83 @@ public struct RedisTokenSource: TokenSource {
 
     // MARK: The algorithm
 
+    /// Drives ``SharedRefreshStateMachine``: performs each action it asks for and reports the outcome. Bounded: the
+    /// machine ends within ``maximumLockRounds`` rounds of at most ``lockTTL`` each.
     private func shared() async throws -> MiroToken {
-        for round in 1...Self.maximumLockRounds {
-            if let token = try await readFresh() { return token }
-            let lockOwner = "\(owner):\(round)"
-            let taken = try await send(["SET", keys.lock, lockOwner, "NX", "PX", "\(Self.lockTTL.milliseconds)"])
-            switch taken {
-            case .status("OK"):
-                return try await mintUnderLock(owner: lockOwner)
-            case .null:
-                break  // lost: another replica is refreshing
-            default:
-                throw RedisError(.reply, "unexpected reply to SET NX")
-            }
-            // Lost the race: the winner's token usually appears within milliseconds. The lock was taken no later
-            // than our SET, so it has expired by `deadline` even if the winner died.
-            let clock = ContinuousClock()
-            let deadline = clock.now.advanced(by: Self.lockTTL + Self.rereadInterval)
-            while clock.now < deadline {
-                try await Task.sleep(for: Self.jitteredReread())
-                if let token = try await readFresh() { return token }
-            }
-            logger.warning("redis: the lock expired without a new token; taking over", metadata: ["round": "\(round)"])
-        }
-        throw RedisError(.lockContention, "no token after \(Self.maximumLockRounds) lock rounds")
-    }
-
-    private func mintUnderLock(owner lockOwner: String) async throws -> MiroToken {
+        var machine = SharedRefreshStateMachine(
+            owner: owner, lockTTL: Self.lockTTL, rereadInterval: Self.rereadInterval,
+            rereadJitter: Self.rereadJitter, maximumRounds: Self.maximumLockRounds)
+        let clock = ContinuousClock()
+        var action = machine.start()
+        var heldLock: String?
         do {
-            // Someone may have stored a token between our GET and our SET NX.
-            if let token = try await readFresh() {
-                try await release(owner: lockOwner)
-                return token
+            while true {
+                switch action {
+                case .read:
+                    action = machine.readFinished(fresh: try await readFresh(), now: clock.now)
+                case .takeLock(let lockOwner):
+                    let reply = try await send(
+                        ["SET", keys.lock, lockOwner, "NX", "PX", "\(Self.lockTTL.milliseconds)"])
+                    let taken: Bool
+                    switch reply {
+                    case .status("OK"): taken = true
+                    case .null: taken = false
+                    default: throw RedisError(.reply, "unexpected reply to SET NX")
+                    }
+                    if taken { heldLock = lockOwner }
+                    action = machine.lockFinished(taken: taken, now: clock.now)
+                case .wait(let delay):
+                    try await Task.sleep(for: delay)
+                    action = machine.waitFinished()
+                case .adopt(let token):
+                    return token
+                case .releaseAndAdopt(let token, let lockOwner):
+                    heldLock = nil
+                    try await release(owner: lockOwner)
+                    return token
+                case .mintAndStore(let lockOwner):
+                    heldLock = nil
+                    return try await mintAndStore(owner: lockOwner)
+                case .giveUp(let error):
+                    throw error
+                }
             }
-            if let holdLockForTesting { try await Task.sleep(for: holdLockForTesting) }
-            let token = local.mint(now: now())
-            do {
-                let lifeMilliseconds = Int((token.remaining(at: now()) * 1000).rounded(.down))
-                let stored = try await send(["SET", keys.token, token.compact, "PX", "\(max(1, lifeMilliseconds))"])
-                guard stored == .status("OK") else { throw RedisError(.reply, "unexpected reply to SET") }
-            } catch let error as RedisError {
-                try? await release(owner: lockOwner)
-                throw StoreFailed(token: token, error: error)
-            }
-            logger.info(
-                "minted the fleet's token", metadata: ["token": "\(token.fingerprint)", "expires_at": "\(token.expiresAt)"]
-            )
-            do {
-                try await release(owner: lockOwner)
-            } catch {
-                // The token is stored; an unreleased lock only delays the next refresh by its TTL.
-                metrics.errors.increment()
-                logger.warning("redis: could not release the lock", metadata: ["error": "\(error)"])
-            }
-            return token
-        } catch let failure as StoreFailed {
-            throw failure
         } catch {
-            try? await release(owner: lockOwner)
+            if let heldLock { try? await release(owner: heldLock) }
             throw error
         }
+    }
+
+    /// Mints, stores the token with its remaining life as the key's expiry, and releases the lock.
+    private func mintAndStore(owner lockOwner: String) async throws -> MiroToken {
+        if let holdLockForTesting {
+            do {
+                try await Task.sleep(for: holdLockForTesting)
+            } catch {
+                try? await release(owner: lockOwner)
+                throw error
+            }
+        }
+        let token = local.mint(now: now())
+        do {
+            let lifeMilliseconds = Int((token.remaining(at: now()) * 1000).rounded(.down))
+            let stored = try await send(["SET", keys.token, token.compact, "PX", "\(max(1, lifeMilliseconds))"])
+            guard stored == .status("OK") else { throw RedisError(.reply, "unexpected reply to SET") }
+        } catch let error as RedisError {
+            try? await release(owner: lockOwner)
+            throw StoreFailed(token: token, error: error)
+        }
+        logger.info(
+            "minted the fleet's token",
+            metadata: ["token": "\(token.fingerprint)", "expires_at": "\(token.expiresAt)"])
+        do {
+            try await release(owner: lockOwner)
+        } catch {
+            // The token is stored; an unreleased lock only delays the next refresh by its TTL.
+            metrics.errors.increment()
+            logger.warning("redis: could not release the lock", metadata: ["error": "\(error)"])
+        }
+        return token
     }
 
     /// The token was minted under the lock, but storing it failed.
@@ -244,11 +261,5 @@ public struct RedisTokenSource: TokenSource {
         logger.warning(
             "minted locally (degraded)", metadata: ["token": "\(token.fingerprint)", "reason": "\(error.kind)"])
         return token
-    }
-
-    static func jitteredReread() -> Duration {
-        let base = rereadInterval.milliseconds
-        let jitter = rereadJitter.milliseconds
-        return .milliseconds(Int64.random(in: (base - jitter)...(base + jitter)))
     }
 }

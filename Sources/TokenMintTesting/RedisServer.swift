@@ -6,18 +6,18 @@ import Glibc
 
 /// A real `redis-server` for one test: a free loopback port, a temporary directory, no persistence; killed (and its
 /// directory removed) when the test lets go of it. Can be killed, restarted on the same port, frozen and thawed.
-final class RedisServer: @unchecked Sendable {
+public final class RedisServer: @unchecked Sendable {
     static let serverBinary = "/usr/bin/redis-server"
     static let cliBinary = "/usr/bin/redis-cli"
 
-    let port: Int
-    let password: String?
-    let directory: URL
+    public let port: Int
+    public let password: String?
+    public let directory: URL
     private var process: Process?
 
-    var url: String { "redis://127.0.0.1:\(port)" }
+    public var url: String { "redis://127.0.0.1:\(port)" }
 
-    init(password: String? = nil) async throws {
+    public init(password: String? = nil) async throws {
         self.port = try Self.freePort()
         self.password = password
         directory = FileManager.default.temporaryDirectory.appendingPathComponent("tokenmint-redis-\(UUID())")
@@ -35,7 +35,7 @@ final class RedisServer: @unchecked Sendable {
     }
 
     /// Starts (or restarts) the server on ``port`` and waits, bounded, until it answers PING.
-    func start() async throws {
+    public func start() async throws {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: Self.serverBinary)
         var arguments = [
@@ -53,11 +53,11 @@ final class RedisServer: @unchecked Sendable {
             if (try? cli(["PING"]))?.contains("PONG") == true { return }
             try await Task.sleep(for: .milliseconds(50))
         }
-        throw TokenMintProcess.Timeout(description: "redis-server on \(port) did not answer PING")
+        throw Failure(description: "redis-server on \(port) did not answer PING")
     }
 
     /// SIGKILL: the server is gone, with everything it held.
-    func kill() {
+    public func kill() {
         guard let process else { return }
         Glibc.kill(process.processIdentifier, SIGKILL)
         process.waitUntilExit()
@@ -65,12 +65,12 @@ final class RedisServer: @unchecked Sendable {
     }
 
     /// SIGSTOP: connections stay open and commands time out.
-    func freeze() { process.map { _ = Glibc.kill($0.processIdentifier, SIGSTOP) } }
-    func thaw() { process.map { _ = Glibc.kill($0.processIdentifier, SIGCONT) } }
+    public func freeze() { process.map { _ = Glibc.kill($0.processIdentifier, SIGSTOP) } }
+    public func thaw() { process.map { _ = Glibc.kill($0.processIdentifier, SIGCONT) } }
 
     /// Runs `redis-cli` with the server's password; bounded to 5 s.
     @discardableResult
-    func cli(_ arguments: [String]) throws -> String {
+    public func cli(_ arguments: [String]) throws -> String {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: Self.cliBinary)
         var all = ["-h", "127.0.0.1", "-p", "\(port)"]
@@ -85,14 +85,14 @@ final class RedisServer: @unchecked Sendable {
         if process.isRunning {
             Glibc.kill(process.processIdentifier, SIGKILL)
             process.waitUntilExit()
-            throw TokenMintProcess.Timeout(description: "redis-cli \(arguments) timed out")
+            throw Failure(description: "redis-cli \(arguments) timed out")
         }
         let data = output.fileHandleForReading.readDataToEndOfFile()
         return String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
     }
 
     /// Total calls per command from `INFO commandstats` (`get`, `set`, `evalsha`, ...).
-    func commandCalls() throws -> [String: Int] {
+    public func commandCalls() throws -> [String: Int] {
         var calls: [String: Int] = [:]
         for line in try cli(["INFO", "commandstats"]).split(separator: "\n") where line.hasPrefix("cmdstat_") {
             let name = line.dropFirst("cmdstat_".count).prefix { $0 != ":" }
@@ -103,8 +103,12 @@ final class RedisServer: @unchecked Sendable {
         return calls
     }
 
+    public struct Failure: Error, CustomStringConvertible {
+        public let description: String
+    }
+
     /// A loopback port nobody listens on right now.
-    static func freePort() throws -> Int {
+    public static func freePort() throws -> Int {
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         defer { close(fd) }
         var address = sockaddr_in()
@@ -118,7 +122,7 @@ final class RedisServer: @unchecked Sendable {
                 return getsockname(fd, pointer, &length)
             }
         }
-        guard bound == 0 else { throw TokenMintProcess.Timeout(description: "no free port") }
+        guard bound == 0 else { throw Failure(description: "no free port") }
         return Int(UInt16(bigEndian: address.sin_port))
     }
 }
