@@ -65,7 +65,8 @@ else
     start_replica 18201 300 60 "redis://127.0.0.1:$redis_port"
     start_replica 18202 300 60 ""
     for round in $(seq 1 "$rounds"); do
-        for port in 18201 18202; do
+        order="18201 18202"; [ $((round % 2)) -eq 0 ] && order="18202 18201"   # alternate who goes first
+        for port in $order; do
             wrk -t2 -c64 -d"${duration}s" -s "$here/token.lua" "http://127.0.0.1:$port" > "$work/ratio-$port-$round.txt" 2>&1
             rps=$(awk '/Requests\/sec/ { print $2 }' "$work/ratio-$port-$round.txt")
             echo "round $round port $port ($([ $port = 18201 ] && echo redis || echo local)): $rps requests/s $(grep -h non-2xx "$work/ratio-$port-$round.txt")"
