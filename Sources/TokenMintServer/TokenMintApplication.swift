@@ -16,6 +16,8 @@ public struct TokenMintApplication: Sendable {
     public let server: HTTPServer
     /// The Prometheus registry `/metrics` renders.
     public let registry: PrometheusCollectorRegistry
+    /// Closes the Redis connection, if any, once the refresher has stopped.
+    let closeRedis: @Sendable () async -> Void
 
     /// Builds the replica and obtains its first token, so that it is ready the moment it listens.
     ///
@@ -46,9 +48,12 @@ public struct TokenMintApplication: Sendable {
         let signer = MiroTokenSigner(clientID: settings.clientID, secret: settings.clientSecret)
         let source: any TokenSource
         let redisState: @Sendable () -> String
+        var closeRedis: @Sendable () async -> Void = {}
         if let redis = settings.redis {
+            let connection = HiredisConnection(settings: redis)
+            closeRedis = { await connection.close() }
             let shared = RedisTokenSource(
-                connection: HiredisConnection(settings: redis),
+                connection: connection,
                 signer: signer,
                 secret: settings.clientSecret,
                 timing: timing,
@@ -84,7 +89,8 @@ public struct TokenMintApplication: Sendable {
         )
         let server = HTTPServer(host: settings.host, port: settings.port, group: group, environment: environment)
         return TokenMintApplication(
-            settings: settings, cache: cache, refresher: refresher, server: server, registry: registry)
+            settings: settings, cache: cache, refresher: refresher, server: server, registry: registry,
+            closeRedis: closeRedis)
     }
 
     /// Runs until SIGTERM or SIGINT, then drains and returns.
@@ -92,7 +98,7 @@ public struct TokenMintApplication: Sendable {
         let group = ServiceGroup(
             configuration: .init(
                 services: [
-                    .init(service: RefreshService(refresher: refresher)),
+                    .init(service: RefreshService(refresher: refresher, closeRedis: closeRedis)),
                     .init(service: server),
                 ],
                 gracefulShutdownSignals: [.sigterm, .sigint],
@@ -106,10 +112,13 @@ public struct TokenMintApplication: Sendable {
 /// Runs the refresher until graceful shutdown. Listed before the server, so it stops after the server has drained.
 struct RefreshService: Service {
     let refresher: TokenRefresher
+    let closeRedis: @Sendable () async -> Void
 
     func run() async throws {
         await cancelWhenGracefulShutdown {
             await refresher.run()
         }
+        // No lock is held here: a refresh releases its lock before it returns, cancelled or not.
+        await closeRedis()
     }
 }

@@ -52,9 +52,11 @@ struct Replica: Sendable {
         return String(body[range.upperBound...].prefix { $0 != "\"" })
     }
 
-    func stop() async throws {
+    /// SIGTERM, and the exit status once it has drained.
+    @discardableResult
+    func stop() async throws -> Int32 {
         process.signal(SIGTERM)
-        _ = try await process.waitForExit()
+        return try await process.waitForExit()
     }
 }
 
