@@ -8,6 +8,7 @@ let package = Package(
         .executable(name: "tokenmint", targets: ["tokenmint"]),
         .library(name: "TokenMint", targets: ["TokenMint"]),
         .library(name: "TokenMintServer", targets: ["TokenMintServer"]),
+        .library(name: "TokenMintRedis", targets: ["TokenMintRedis"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.3"),
@@ -40,6 +41,7 @@ let package = Package(
             name: "TokenMintServer",
             dependencies: [
                 "TokenMint",
+                "TokenMintRedis",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
@@ -49,6 +51,20 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
+            ]
+        ),
+        // Debian 12's hiredis 0.14, for the Redis connection.
+        .systemLibrary(
+            name: "CHiredis",
+            pkgConfig: "hiredis",
+            providers: [.apt(["libhiredis-dev"])]
+        ),
+        // The domain's Redis connection over hiredis: Dispatch queue, timeouts, reconnect backoff.
+        .target(
+            name: "TokenMintRedis",
+            dependencies: [
+                "TokenMint",
+                "CHiredis",
             ]
         ),
         // The executable: command line, wiring; thin.
@@ -94,6 +110,15 @@ let package = Package(
                 .product(name: "JWTKit", package: "jwt-kit"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        // The hiredis connection against a real redis-server.
+        .testTarget(
+            name: "TokenMintRedisTests",
+            dependencies: [
+                "TokenMint",
+                "TokenMintRedis",
+                "TokenMintTesting",
             ]
         ),
         // Real processes: the built `tokenmint` binary, started the way an operator starts it.

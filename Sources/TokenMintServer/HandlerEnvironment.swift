@@ -12,6 +12,6 @@ struct HandlerEnvironment: Sendable {
     let readiness: Readiness
     let logger: Logger
     let now: @Sendable () -> Double
-    /// What `/readyz` says of Redis: `disabled` until Redis-shared mode exists.
+    /// What `/readyz` says of Redis: `disabled` without `REDIS_URL`, else `ok` or `degraded` (still ready).
     let redisState: @Sendable () -> String
 }

@@ -5,6 +5,7 @@ import NIOPosix
 import Prometheus
 import ServiceLifecycle
 import TokenMint
+import TokenMintRedis
 import UnixSignals
 
 /// Everything a replica runs, wired from ``Settings``: the one builder the executable and the tests both call.
@@ -15,6 +16,8 @@ public struct TokenMintApplication: Sendable {
     public let server: HTTPServer
     /// The Prometheus registry `/metrics` renders.
     public let registry: PrometheusCollectorRegistry
+    /// Closes the Redis connection, if any, once the refresher has stopped.
+    let closeRedis: @Sendable () async -> Void
 
     /// Builds the replica and obtains its first token, so that it is ready the moment it listens.
     ///
@@ -23,7 +26,8 @@ public struct TokenMintApplication: Sendable {
         settings: Settings,
         logger: Logger,
         group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton,
-        now: @escaping @Sendable () -> Double = UnixTime.now
+        now: @escaping @Sendable () -> Double = UnixTime.now,
+        holdLockForTesting: Duration? = nil
     ) async throws -> TokenMintApplication {
         let registry = PrometheusCollectorRegistry()
         var factory = PrometheusMetricsFactory(registry: registry)
@@ -42,7 +46,32 @@ public struct TokenMintApplication: Sendable {
         let tokenMetrics = TokenMetrics(factory: factory)
         let cache = TokenCache(timing: timing)
         let signer = MiroTokenSigner(clientID: settings.clientID, secret: settings.clientSecret)
-        let source = LocalTokenSource(signer: signer, timing: timing, metrics: tokenMetrics)
+        let source: any TokenSource
+        let redisState: @Sendable () -> String
+        var closeRedis: @Sendable () async -> Void = {}
+        if let redis = settings.redis {
+            let connection = HiredisConnection(settings: redis)
+            closeRedis = { await connection.close() }
+            let shared = RedisTokenSource(
+                connection: connection,
+                signer: signer,
+                secret: settings.clientSecret,
+                timing: timing,
+                tokenMetrics: tokenMetrics,
+                redisMetrics: RedisMetrics(factory: factory),
+                logger: logger,
+                now: now,
+                holdLockForTesting: holdLockForTesting
+            )
+            let health = shared.health
+            source = shared
+            redisState = { health.state.rawValue }
+            let key = SharedTokenKeys(clientID: settings.clientID, secret: settings.clientSecret).token
+            logger.info("redis-shared mode", metadata: ["redis": "\(redis.address)", "key": "\(key)"])
+        } else {
+            source = LocalTokenSource(signer: signer, timing: timing, metrics: tokenMetrics)
+            redisState = { "disabled" }
+        }
         let refresher = TokenRefresher(
             source: source, cache: cache, metrics: tokenMetrics, logger: logger, now: now)
         try await refresher.prime(timeout: .seconds(5))
@@ -56,11 +85,12 @@ public struct TokenMintApplication: Sendable {
             readiness: Readiness(),
             logger: logger,
             now: now,
-            redisState: { "disabled" }
+            redisState: redisState
         )
         let server = HTTPServer(host: settings.host, port: settings.port, group: group, environment: environment)
         return TokenMintApplication(
-            settings: settings, cache: cache, refresher: refresher, server: server, registry: registry)
+            settings: settings, cache: cache, refresher: refresher, server: server, registry: registry,
+            closeRedis: closeRedis)
     }
 
     /// Runs until SIGTERM or SIGINT, then drains and returns.
@@ -68,7 +98,7 @@ public struct TokenMintApplication: Sendable {
         let group = ServiceGroup(
             configuration: .init(
                 services: [
-                    .init(service: RefreshService(refresher: refresher)),
+                    .init(service: RefreshService(refresher: refresher, closeRedis: closeRedis)),
                     .init(service: server),
                 ],
                 gracefulShutdownSignals: [.sigterm, .sigint],
@@ -82,10 +112,13 @@ public struct TokenMintApplication: Sendable {
 /// Runs the refresher until graceful shutdown. Listed before the server, so it stops after the server has drained.
 struct RefreshService: Service {
     let refresher: TokenRefresher
+    let closeRedis: @Sendable () async -> Void
 
     func run() async throws {
         await cancelWhenGracefulShutdown {
             await refresher.run()
         }
+        // No lock is held here: a refresh releases its lock before it returns, cancelled or not.
+        await closeRedis()
     }
 }

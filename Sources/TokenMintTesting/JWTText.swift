@@ -33,3 +33,23 @@ public enum JWTText {
         return input + "." + base64URL(mac)
     }
 }
+
+extension JWTText {
+    /// tokenmint's fingerprint of a secret (first 8 hex digits of its SHA-256), computed independently: the middle
+    /// part of the Redis keys.
+    public static func fingerprint(_ secret: String) -> String {
+        SHA256.hash(data: Array(secret.utf8)).prefix(4).map { byte in
+            let hex = Array("0123456789abcdef")
+            return String([hex[Int(byte >> 4)], hex[Int(byte & 0x0F)]])
+        }.joined()
+    }
+
+    /// Whether `token` is an HS256 JWS whose MAC verifies with `secret`.
+    public static func verifies(_ token: String, secret: String) -> Bool {
+        let parts = token.split(separator: ".", omittingEmptySubsequences: false)
+        guard parts.count == 3 else { return false }
+        let input = Array("\(parts[0]).\(parts[1])".utf8)
+        let mac = HMAC<SHA256>.authenticationCode(for: input, using: SymmetricKey(data: Array(secret.utf8)))
+        return base64URL(mac) == parts[2]
+    }
+}

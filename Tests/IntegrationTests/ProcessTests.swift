@@ -16,6 +16,10 @@ import Glibc
         (["CORS_ALLOWED_ORIGINS": "*"], "CORS_ALLOWED_ORIGINS"),
         (["MIRO_CLIENT_SECRET_FILE": "/etc/hostname"], "MIRO_CLIENT_SECRET_FILE"),
         (["CALLER_JWT_PUBLIC_KEY_FILE": "/nonexistent.pem"], "CALLER_JWT_PUBLIC_KEY_FILE"),
+        (["REDIS_URL": "http://127.0.0.1:6379"], "REDIS_URL"),
+        (["REDIS_URL": "rediss://127.0.0.1:6380"], "REDIS_URL"),
+        (["REDIS_URL": "redis://:pw@127.0.0.1:notaport"], "REDIS_URL"),
+        (["REDIS_URL": "redis://127.0.0.1", "REDIS_COMMAND_TIMEOUT_MS": "soon"], "REDIS_COMMAND_TIMEOUT_MS"),
     ])
     func badSettingsStopStartup(changes: [String: String], variable: String) async throws {
         var environment = TokenMintProcess.baseEnvironment

@@ -21,6 +21,8 @@ public struct Settings: Sendable {
     public var logFormat: LogFormat
     public var host: String
     public var port: Int
+    /// Redis-shared mode; nil runs with the in-process cache only.
+    public var redis: RedisSettings?
 
     /// The longest TTL accepted: 24 h (Miro's limit) less 5 minutes of clock skew against Miro.
     public static let maximumTTLSeconds = 86_100
@@ -46,7 +48,8 @@ public struct Settings: Sendable {
         corsAllowedOrigins: [String] = [],
         logFormat: LogFormat = .json,
         host: String = "127.0.0.1",
-        port: Int = 8080
+        port: Int = 8080,
+        redis: RedisSettings? = nil
     ) {
         self.clientID = clientID
         self.clientSecret = clientSecret
@@ -57,6 +60,7 @@ public struct Settings: Sendable {
         self.logFormat = logFormat
         self.host = host
         self.port = port
+        self.redis = redis
     }
 
     /// Reads and validates every setting.
@@ -88,12 +92,7 @@ public struct Settings: Sendable {
         let host = values.string("host") ?? "127.0.0.1"
         let port = try values.wholeNumber("port", default: 8080, in: 0...65535)
 
-        if values.string("redis.url") != nil {
-            throw SettingsError(
-                "REDIS_URL",
-                "Redis-shared mode is not in this build yet; unset it to run with the in-process cache"
-            )
-        }
+        let redis = try RedisSettings.read(from: values)
 
         self.init(
             clientID: clientID,
@@ -104,7 +103,8 @@ public struct Settings: Sendable {
             corsAllowedOrigins: origins,
             logFormat: logFormat,
             host: host,
-            port: port
+            port: port,
+            redis: redis
         )
         try validate()
     }

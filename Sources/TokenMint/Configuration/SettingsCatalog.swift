@@ -37,7 +37,16 @@ public enum SettingsCatalog {
         .init(name: "LOG_FORMAT", defaultValue: "json (text in --dev)", meaning: "json or text"),
         .init(name: "HOST", defaultValue: "127.0.0.1", meaning: "address to listen on"),
         .init(name: "PORT", defaultValue: "8080", meaning: "port to listen on (0 picks a free one)"),
-        .init(name: "REDIS_URL", defaultValue: "unset", meaning: "Redis-shared mode (not in this build yet)"),
+        .init(
+            name: "REDIS_URL", defaultValue: "unset (in-process cache)",
+            meaning: "redis://[[user]:password@]host[:port][/db] shares one token per window across replicas; "
+                + "no TLS (rediss:// is refused), no Redis Cluster"),
+        .init(
+            name: "REDIS_PASSWORD[_FILE]", defaultValue: "unset", meaning: "Redis password; overrides the URL's"),
+        .init(
+            name: "REDIS_CONNECT_TIMEOUT_MS", defaultValue: "200",
+            meaning: "bound on opening a Redis connection, name resolution and AUTH included"),
+        .init(name: "REDIS_COMMAND_TIMEOUT_MS", defaultValue: "200", meaning: "bound on each Redis command"),
     ]
 
     /// The table as plain text, for `--help`.

@@ -27,6 +27,11 @@ public struct LocalTokenSource: TokenSource {
     }
 
     public func nextToken(held: MiroToken?, now: Double) async throws -> MiroToken {
+        mint(now: now)
+    }
+
+    /// Signs a fresh token and counts it.
+    public func mint(now: Double) -> MiroToken {
         let token = signer.mint(now: now, ttl: timing.ttlSeconds)
         metrics.minted.increment()
         return token

@@ -1,0 +1,265 @@
+import CoreMetrics
+import Crypto
+import Logging
+
+/// The shared token: one per window for the whole fleet, agreed through Redis (DESIGN.md, "The shared token and how
+/// replicas agree on it"). The decisions are ``SharedRefreshStateMachine``'s; this type performs them.
+///
+/// A refresh reads the token from Redis and adopts it when it verifies with our own secret and is fresh (see
+/// ``isFresh(_:at:)``). Otherwise it takes the lock (`SET lock owner NX PX 2000`), reads again, mints, stores the
+/// token with its expiry and releases the lock only if it still owns it (compare-and-delete script). A replica that
+/// loses the lock keeps serving what it holds (the refresher's cache is untouched) and re-reads every 50 ms ± 10 ms
+/// until the lock has expired, then starts over: a dead winner's lock is gone by then.
+///
+/// - Important: Nothing read from Redis is served unless ``MiroTokenSigner/verify(_:)`` accepts it. When Redis fails
+///   (down, slow, refusing, answering nonsense) the replica mints locally, serves, reports degraded through
+///   ``health``, and leaves Redis alone for a backoff. This source never throws: no request fails because of Redis.
+public struct RedisTokenSource: TokenSource {
+    /// How long a lock lives: long enough to mint and store (milliseconds), short enough that a dead winner costs
+    /// little.
+    public static let lockTTL: Duration = .seconds(2)
+    /// A loser's re-read interval, jittered by ± ``rereadJitter``.
+    public static let rereadInterval: Duration = .milliseconds(50)
+    public static let rereadJitter: Duration = .milliseconds(10)
+    /// Lock rounds per refresh before giving up on Redis for this refresh (each round lasts at most ``lockTTL``).
+    public static let maximumLockRounds = 3
+
+    /// Compare-and-delete: releases the lock only for its owner, so a winner that outlived its lock never frees the
+    /// next winner's.
+    static let releaseScript = """
+        if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) else return 0 end
+        """
+    static let releaseScriptSHA: String = {
+        let digest = Insecure.SHA1.hash(data: Array(releaseScript.utf8))
+        return digest.map { byte in
+            let hex = Array("0123456789abcdef")
+            return String([hex[Int(byte >> 4)], hex[Int(byte & 0x0F)]])
+        }.joined()
+    }()
+
+    let connection: any RedisConnection
+    let keys: SharedTokenKeys
+    let signer: MiroTokenSigner
+    let local: LocalTokenSource
+    let timing: TokenTiming
+    public let health: RedisHealth
+    let metrics: RedisMetrics
+    let logger: Logger
+    let now: @Sendable () -> Double
+    let owner: String
+    /// Test hook: sleep this long after taking the lock and before minting, so a test can kill the lock holder.
+    let holdLockForTesting: Duration?
+
+    public init(
+        connection: any RedisConnection,
+        signer: MiroTokenSigner,
+        secret: Secret,
+        timing: TokenTiming,
+        tokenMetrics: TokenMetrics,
+        redisMetrics: RedisMetrics,
+        logger: Logger,
+        now: @escaping @Sendable () -> Double = UnixTime.now,
+        holdLockForTesting: Duration? = nil
+    ) {
+        self.connection = connection
+        self.keys = SharedTokenKeys(clientID: signer.clientID, secret: secret)
+        self.signer = signer
+        self.local = LocalTokenSource(signer: signer, timing: timing, metrics: tokenMetrics)
+        self.timing = timing
+        self.health = RedisHealth(metrics: redisMetrics)
+        self.metrics = redisMetrics
+        self.logger = logger
+        self.now = now
+        var generator = SystemRandomNumberGenerator()
+        self.owner = (0..<4).map { _ in String(generator.next() as UInt32, radix: 16) }.joined(separator: "-")
+        self.holdLockForTesting = holdLockForTesting
+    }
+
+    public func nextToken(held: MiroToken?, now _: Double) async throws -> MiroToken {
+        if let wait = health.backingOff() {
+            return mintLocally(because: RedisError(.backingOff, "retrying Redis in \(wait.milliseconds) ms"))
+        }
+        do {
+            let token = try await shared()
+            if health.state != .ok {
+                logger.info("redis: ok, sharing the fleet's token", metadata: ["token": "\(token.fingerprint)"])
+            }
+            health.succeeded()
+            return token
+        } catch let failure as StoreFailed {
+            // Minted under the lock but Redis failed before it was stored: serve that token, do not mint another.
+            metrics.errors.increment()
+            let retry = health.failed()
+            logger.error(
+                "redis failed while storing the token; serving it unshared (degraded)",
+                metadata: ["error": "\(failure.error)", "retry_redis_in_ms": "\(retry.milliseconds)"])
+            return failure.token
+        } catch let error as RedisError {
+            metrics.errors.increment()
+            let retry = health.failed()
+            logger.error(
+                "redis failed; minting locally (degraded)",
+                metadata: ["error": "\(error)", "retry_redis_in_ms": "\(retry.milliseconds)"])
+            return mintLocally(because: error)
+        } catch {
+            // Cancellation (shutdown) while waiting on the lock: still hand back a token rather than fail.
+            return mintLocally(because: RedisError(.io, "\(error)"))
+        }
+    }
+
+    /// Whether a token is worth adopting: its life left is above the latest point at which any replica starts
+    /// refreshing (MIN + 35 % of the window, plus a second), so an adopted token is never already due, and a
+    /// replica at its refresh point never adopts the token it is replacing.
+    public func isFresh(_ token: MiroToken, at now: Double) -> Bool {
+        let threshold =
+            Double(timing.minRemainingSeconds)
+            + TokenTiming.refreshAheadFractions.upperBound * Double(timing.windowSeconds) + 1
+        return token.remaining(at: now) > threshold
+    }
+
+    // MARK: The algorithm
+
+    /// Drives ``SharedRefreshStateMachine``: performs each action it asks for and reports the outcome. Bounded: the
+    /// machine ends within ``maximumLockRounds`` rounds of at most ``lockTTL`` each.
+    private func shared() async throws -> MiroToken {
+        var machine = SharedRefreshStateMachine(
+            owner: owner, lockTTL: Self.lockTTL, rereadInterval: Self.rereadInterval,
+            rereadJitter: Self.rereadJitter, maximumRounds: Self.maximumLockRounds)
+        let clock = ContinuousClock()
+        var action = machine.start()
+        var heldLock: String?
+        do {
+            while true {
+                switch action {
+                case .read:
+                    action = machine.readFinished(fresh: try await readFresh(), now: clock.now)
+                case .takeLock(let lockOwner):
+                    let reply = try await send(
+                        ["SET", keys.lock, lockOwner, "NX", "PX", "\(Self.lockTTL.milliseconds)"])
+                    let taken: Bool
+                    switch reply {
+                    case .status("OK"): taken = true
+                    case .null: taken = false
+                    default: throw RedisError(.reply, "unexpected reply to SET NX")
+                    }
+                    if taken { heldLock = lockOwner }
+                    action = machine.lockFinished(taken: taken, now: clock.now)
+                case .wait(let delay):
+                    try await Task.sleep(for: delay)
+                    action = machine.waitFinished()
+                case .adopt(let token):
+                    return token
+                case .releaseAndAdopt(let token, let lockOwner):
+                    heldLock = nil
+                    try await release(owner: lockOwner)
+                    return token
+                case .mintAndStore(let lockOwner):
+                    heldLock = nil
+                    return try await mintAndStore(owner: lockOwner)
+                case .giveUp(let error):
+                    throw error
+                }
+            }
+        } catch {
+            if let heldLock { try? await release(owner: heldLock) }
+            throw error
+        }
+    }
+
+    /// Mints, stores the token with its remaining life as the key's expiry, and releases the lock.
+    private func mintAndStore(owner lockOwner: String) async throws -> MiroToken {
+        if let holdLockForTesting {
+            do {
+                try await Task.sleep(for: holdLockForTesting)
+            } catch {
+                try? await release(owner: lockOwner)
+                throw error
+            }
+        }
+        let token = local.mint(now: now())
+        do {
+            let lifeMilliseconds = Int((token.remaining(at: now()) * 1000).rounded(.down))
+            let stored = try await send(["SET", keys.token, token.compact, "PX", "\(max(1, lifeMilliseconds))"])
+            guard stored == .status("OK") else { throw RedisError(.reply, "unexpected reply to SET") }
+        } catch let error as RedisError {
+            try? await release(owner: lockOwner)
+            throw StoreFailed(token: token, error: error)
+        }
+        logger.info(
+            "minted the fleet's token",
+            metadata: ["token": "\(token.fingerprint)", "expires_at": "\(token.expiresAt)"])
+        do {
+            try await release(owner: lockOwner)
+        } catch {
+            // The token is stored; an unreleased lock only delays the next refresh by its TTL.
+            metrics.errors.increment()
+            logger.warning("redis: could not release the lock", metadata: ["error": "\(error)"])
+        }
+        return token
+    }
+
+    /// The token was minted under the lock, but storing it failed.
+    struct StoreFailed: Error {
+        let token: MiroToken
+        let error: RedisError
+    }
+
+    /// GET the token; the verified token when it is fresh, nil when absent, stale, or not ours.
+    private func readFresh() async throws -> MiroToken? {
+        let reply = try await send(["GET", keys.token])
+        switch reply {
+        case .null:
+            return nil
+        case .bulk(let bytes):
+            guard let text = String(validating: bytes, as: UTF8.self), let token = signer.verify(text) else {
+                // Forged, garbage, or signed with another secret: never served. Counted and overwritten under the
+                // lock by this refresh.
+                metrics.errors.increment()
+                logger.warning(
+                    "redis: ignoring a value under the token key that fails verification",
+                    metadata: ["value": "\(Fingerprint.of(bytes))"])
+                return nil
+            }
+            guard isFresh(token, at: now()) else { return nil }
+            metrics.adopted.increment()
+            return token
+        default:
+            throw RedisError(.reply, "unexpected reply to GET")
+        }
+    }
+
+    private func release(owner lockOwner: String) async throws {
+        var reply = try await send(["EVALSHA", Self.releaseScriptSHA, "1", keys.lock, lockOwner])
+        if case .error(let message) = reply, message.hasPrefix("NOSCRIPT") {
+            reply = try await send(["EVAL", Self.releaseScript, "1", keys.lock, lockOwner])
+        }
+        if case .error(let message) = reply { throw Self.refusal(message) }
+    }
+
+    /// One command; a `-ERR` reply becomes a ``RedisError``, except `NOSCRIPT`, which ``release(owner:)`` handles.
+    private func send(_ arguments: [String]) async throws -> RedisReply {
+        let reply = try await connection.send(arguments)
+        if case .error(let message) = reply, !message.hasPrefix("NOSCRIPT") {
+            throw Self.refusal(message)
+        }
+        return reply
+    }
+
+    static func refusal(_ message: String) -> RedisError {
+        if message.hasPrefix("NOAUTH") {
+            return RedisError(
+                .authentication, "the server requires a password: set REDIS_PASSWORD (or put it in REDIS_URL)")
+        }
+        if message.hasPrefix("WRONGPASS") || message.hasPrefix("NOPERM") || message.contains("invalid password") {
+            return RedisError(.authentication, message)
+        }
+        return RedisError(.reply, message)
+    }
+
+    private func mintLocally(because error: RedisError) -> MiroToken {
+        let token = local.mint(now: now())
+        logger.warning(
+            "minted locally (degraded)", metadata: ["token": "\(token.fingerprint)", "reason": "\(error.kind)"])
+        return token
+    }
+}

@@ -1,0 +1,128 @@
+import Foundation
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// A real `redis-server` for one test: a free loopback port, a temporary directory, no persistence; killed (and its
+/// directory removed) when the test lets go of it. Can be killed, restarted on the same port, frozen and thawed.
+public final class RedisServer: @unchecked Sendable {
+    static let serverBinary = "/usr/bin/redis-server"
+    static let cliBinary = "/usr/bin/redis-cli"
+
+    public let port: Int
+    public let password: String?
+    public let directory: URL
+    private var process: Process?
+
+    public var url: String { "redis://127.0.0.1:\(port)" }
+
+    public init(password: String? = nil) async throws {
+        self.port = try Self.freePort()
+        self.password = password
+        directory = FileManager.default.temporaryDirectory.appendingPathComponent("tokenmint-redis-\(UUID())")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        try await start()
+    }
+
+    deinit {
+        if let process, process.isRunning {
+            Glibc.kill(process.processIdentifier, SIGCONT)
+            Glibc.kill(process.processIdentifier, SIGKILL)
+            process.waitUntilExit()
+        }
+        try? FileManager.default.removeItem(at: directory)
+    }
+
+    /// Starts (or restarts) the server on ``port`` and waits, bounded, until it answers PING.
+    public func start() async throws {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: Self.serverBinary)
+        var arguments = [
+            "--port", "\(port)", "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
+            "--dir", directory.path, "--daemonize", "no", "--loglevel", "warning",
+        ]
+        if let password { arguments += ["--requirepass", password] }
+        process.arguments = arguments
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        self.process = process
+        let deadline = ContinuousClock.now + .seconds(10)
+        while ContinuousClock.now < deadline {
+            if (try? cli(["PING"]))?.contains("PONG") == true { return }
+            try await Task.sleep(for: .milliseconds(50))
+        }
+        throw Failure(description: "redis-server on \(port) did not answer PING")
+    }
+
+    /// SIGKILL: the server is gone, with everything it held.
+    public func kill() {
+        guard let process else { return }
+        Glibc.kill(process.processIdentifier, SIGKILL)
+        process.waitUntilExit()
+        self.process = nil
+    }
+
+    /// SIGSTOP: connections stay open and commands time out.
+    public func freeze() { process.map { _ = Glibc.kill($0.processIdentifier, SIGSTOP) } }
+    public func thaw() { process.map { _ = Glibc.kill($0.processIdentifier, SIGCONT) } }
+
+    /// Runs `redis-cli` with the server's password; bounded to 5 s.
+    @discardableResult
+    public func cli(_ arguments: [String]) throws -> String {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: Self.cliBinary)
+        var all = ["-h", "127.0.0.1", "-p", "\(port)"]
+        if let password { all += ["-a", password, "--no-auth-warning"] }
+        process.arguments = all + arguments
+        let output = Pipe()
+        process.standardOutput = output
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        let deadline = Date().addingTimeInterval(5)
+        while process.isRunning, Date() < deadline { usleep(5_000) }
+        if process.isRunning {
+            Glibc.kill(process.processIdentifier, SIGKILL)
+            process.waitUntilExit()
+            throw Failure(description: "redis-cli \(arguments) timed out")
+        }
+        let data = output.fileHandleForReading.readDataToEndOfFile()
+        return String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+    }
+
+    /// Total calls per command from `INFO commandstats` (`get`, `set`, `evalsha`, ...).
+    public func commandCalls() throws -> [String: Int] {
+        var calls: [String: Int] = [:]
+        for line in try cli(["INFO", "commandstats"]).split(separator: "\n") where line.hasPrefix("cmdstat_") {
+            let name = line.dropFirst("cmdstat_".count).prefix { $0 != ":" }
+            if let range = line.range(of: "calls="), let value = Int(line[range.upperBound...].prefix { $0.isNumber }) {
+                calls[String(name)] = value
+            }
+        }
+        return calls
+    }
+
+    public struct Failure: Error, CustomStringConvertible {
+        public let description: String
+    }
+
+    /// A loopback port nobody listens on right now.
+    public static func freePort() throws -> Int {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        defer { close(fd) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_port = 0
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        let bound = withUnsafeMutablePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { pointer -> Int32 in
+                guard bind(fd, pointer, length) == 0 else { return -1 }
+                return getsockname(fd, pointer, &length)
+            }
+        }
+        guard bound == 0 else { throw Failure(description: "no free port") }
+        return Int(UInt16(bigEndian: address.sin_port))
+    }
+}
