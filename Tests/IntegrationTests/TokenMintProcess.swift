@@ -38,8 +38,8 @@ final class TokenMintProcess: @unchecked Sendable {
     init(environment: [String: String], arguments: [String] = []) throws {
         directory = FileManager.default.temporaryDirectory.appendingPathComponent("tokenmint-process-\(UUID())")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        FileManager.default.createFile(atPath: directory.appendingPathComponent("stdout").path, contents: nil)
-        FileManager.default.createFile(atPath: directory.appendingPathComponent("stderr").path, contents: nil)
+        _ = FileManager.default.createFile(atPath: directory.appendingPathComponent("stdout").path, contents: nil)
+        _ = FileManager.default.createFile(atPath: directory.appendingPathComponent("stderr").path, contents: nil)
         process.executableURL = Self.binary
         process.arguments = arguments
         process.environment = environment
