@@ -37,6 +37,7 @@ mapfile -t runtime_packages < <(
     awk '
         /^FROM .* AS runtime/ { inruntime = 1; next }
         /^FROM / { inruntime = 0 }
+        /^[[:space:]]*#/ { next }
         inruntime { print }
     ' "$dockerfile" \
     | sed -e ':a' -e '/\\$/N; s/\\\n//; ta' \
