@@ -83,7 +83,7 @@ let package = Package(
         .target(
             name: "TokenMintTesting",
             dependencies: [
-                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Crypto", package: "swift-crypto")
             ]
         ),
         .testTarget(

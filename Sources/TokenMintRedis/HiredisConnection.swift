@@ -80,7 +80,8 @@ public final class HiredisConnection: RedisConnection, @unchecked Sendable {
             throw RedisError(
                 .connect,
                 "reconnecting to \(settings.address) in \(Int((reconnectAt - .now) / .milliseconds(1))) ms "
-                    + "(last failure: \(lastFailure))")
+                    + "(last failure: \(lastFailure))"
+            )
         }
         let timeout = Self.timeval(milliseconds: settings.connectTimeoutMilliseconds)
         guard let context = redisConnectWithTimeout(settings.host, Int32(settings.port), timeout) else {
@@ -90,7 +91,9 @@ public final class HiredisConnection: RedisConnection, @unchecked Sendable {
         }
         if context.pointee.err != 0 {
             let error = RedisError(
-                .connect, "cannot connect to \(settings.address): \(Self.errorString(context))")
+                .connect,
+                "cannot connect to \(settings.address): \(Self.errorString(context))"
+            )
             redisFree(context)
             fail(error)
             throw error

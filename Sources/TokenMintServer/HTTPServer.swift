@@ -86,7 +86,9 @@ public final class HTTPServer: Service, Sendable {
         do {
             bound = try await bootstrap.bind(host: host, port: port).get()
         } catch let error as IOError {
-            throw ListenError(description: "cannot listen on \(host):\(port): \(String(cString: strerror(error.errnoCode)))")
+            throw ListenError(
+                description: "cannot listen on \(host):\(port): \(String(cString: strerror(error.errnoCode)))"
+            )
         } catch {
             throw ListenError(description: "cannot listen on \(host):\(port): \(error)")
         }

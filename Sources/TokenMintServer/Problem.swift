@@ -23,31 +23,52 @@ struct Problem: Sendable {
             status: .unauthorized,
             detail: detail,
             extraHeaders: [
-                ("WWW-Authenticate", #"Bearer realm="tokenmint", error="invalid_token", error_description=""#
-                    + detail.replacingQuotes() + "\"")
+                (
+                    "WWW-Authenticate",
+                    #"Bearer realm="tokenmint", error="invalid_token", error_description=""#
+                        + detail.replacingQuotes() + "\""
+                )
             ]
         )
     }
 
     static let notFound = Problem(status: .notFound, detail: "no such route; the token is at POST /v1/token")
     static let tokenMethod = Problem(
-        status: .methodNotAllowed, detail: "use POST for /v1/token", extraHeaders: [("Allow", "POST, OPTIONS")])
+        status: .methodNotAllowed,
+        detail: "use POST for /v1/token",
+        extraHeaders: [("Allow", "POST, OPTIONS")]
+    )
     static let readMethod = Problem(
-        status: .methodNotAllowed, detail: "use GET for this route", extraHeaders: [("Allow", "GET, HEAD")])
+        status: .methodNotAllowed,
+        detail: "use GET for this route",
+        extraHeaders: [("Allow", "GET, HEAD")]
+    )
     static let bodyTooLarge = Problem(
-        status: .payloadTooLarge, detail: "request body over 1 KiB; the token request needs no body",
-        closesConnection: true)
+        status: .payloadTooLarge,
+        detail: "request body over 1 KiB; the token request needs no body",
+        closesConnection: true
+    )
     static let headersTooLarge = Problem(
         status: HTTPResponseStatus(statusCode: 431, reasonPhrase: "Request Header Fields Too Large"),
-        detail: "request headers over 16 KiB", closesConnection: true)
+        detail: "request headers over 16 KiB",
+        closesConnection: true
+    )
     static let malformed = Problem(
-        status: .badRequest, detail: "malformed HTTP request", closesConnection: true)
+        status: .badRequest,
+        detail: "malformed HTTP request",
+        closesConnection: true
+    )
     static let noToken = Problem(
-        status: .serviceUnavailable, detail: "no Miro token with enough remaining life is available yet; retry shortly",
-        extraHeaders: [("Retry-After", "1")])
+        status: .serviceUnavailable,
+        detail: "no Miro token with enough remaining life is available yet; retry shortly",
+        extraHeaders: [("Retry-After", "1")]
+    )
     static let draining = Problem(
-        status: .serviceUnavailable, detail: "this replica is shutting down; retry on another",
-        extraHeaders: [("Retry-After", "1")], closesConnection: true)
+        status: .serviceUnavailable,
+        detail: "this replica is shutting down; retry on another",
+        extraHeaders: [("Retry-After", "1")],
+        closesConnection: true
+    )
 }
 
 extension String {

@@ -32,7 +32,8 @@ struct ResponseEnvelope {
         return HTTPResponseHead(version: version, status: status, headers: headers)
     }
 
-    func problem(_ problem: Problem, cors: CORSPolicy, allocator: ByteBufferAllocator) -> (HTTPResponseHead, ByteBuffer) {
+    func problem(_ problem: Problem, cors: CORSPolicy, allocator: ByteBufferAllocator) -> (HTTPResponseHead, ByteBuffer)
+    {
         let body = allocator.buffer(string: problem.body)
         var envelope = self
         if problem.closesConnection { envelope.keepAlive = false }

@@ -47,7 +47,11 @@ struct ServerMetrics: Sendable {
             )
         }
         rejected = CallerRejection.Kind.all.map { kind in
-            Counter(label: "tokenmint_caller_rejected_total", dimensions: [("reason", kind.description)], factory: factory)
+            Counter(
+                label: "tokenmint_caller_rejected_total",
+                dimensions: [("reason", kind.description)],
+                factory: factory
+            )
         }
         served = Counter(label: "tokenmint_tokens_served_total", factory: factory)
     }

@@ -48,7 +48,8 @@ final class TokenHTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
         switch unwrapInboundIn(data) {
         case .head(let head):
             let request = makeRequest(head)
-            if let length = head.headers.first(name: "content-length").flatMap(Int.init), length > Self.maximumBodyBytes {
+            if let length = head.headers.first(name: "content-length").flatMap(Int.init), length > Self.maximumBodyBytes
+            {
                 state = .discarding
                 respond(context: context, request: request, problem: .bodyTooLarge)
                 return
@@ -124,8 +125,12 @@ final class TokenHTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
                 var body = context.channel.allocator.buffer(capacity: 4096)
                 body.writeBytes(environment.registry.emitToBuffer())
                 respond(
-                    context: context, request: request, status: .ok,
-                    type: "text/plain; version=0.0.4; charset=utf-8", body: body)
+                    context: context,
+                    request: request,
+                    status: .ok,
+                    type: "text/plain; version=0.0.4; charset=utf-8",
+                    body: body
+                )
             }
         case .other:
             respond(context: context, request: request, problem: .notFound)
@@ -204,8 +209,12 @@ final class TokenHTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
 
     private func preflight(context: ChannelHandlerContext, request: Request) {
         var head = request.envelope.head(
-            status: .noContent, contentType: nil, contentLength: 0, cors: environment.cors,
-            extra: [("Allow", "POST, OPTIONS")])
+            status: .noContent,
+            contentType: nil,
+            contentLength: 0,
+            cors: environment.cors,
+            extra: [("Allow", "POST, OPTIONS")]
+        )
         head.headers.remove(name: "Content-Length")
         environment.cors.preflightHeaders(origin: request.envelope.origin, into: &head.headers)
         write(context: context, request: request, head: head, body: nil)
@@ -215,37 +224,71 @@ final class TokenHTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
         let redis = environment.redisState()
         if environment.readiness.isDraining {
             respond(
-                context: context, request: request, status: .serviceUnavailable, type: "application/json",
-                #"{"status":"draining","redis":"\#(redis)"}"#)
+                context: context,
+                request: request,
+                status: .serviceUnavailable,
+                type: "application/json",
+                #"{"status":"draining","redis":"\#(redis)"}"#
+            )
         } else if environment.cache.servable(at: environment.now()) == nil {
             respond(
-                context: context, request: request, status: .serviceUnavailable, type: "application/json",
-                #"{"status":"unready","token":"none","redis":"\#(redis)"}"#)
+                context: context,
+                request: request,
+                status: .serviceUnavailable,
+                type: "application/json",
+                #"{"status":"unready","token":"none","redis":"\#(redis)"}"#
+            )
         } else {
             respond(
-                context: context, request: request, status: .ok, type: "application/json",
-                #"{"status":"ready","token":"servable","redis":"\#(redis)"}"#)
+                context: context,
+                request: request,
+                status: .ok,
+                type: "application/json",
+                #"{"status":"ready","token":"servable","redis":"\#(redis)"}"#
+            )
         }
     }
 
     // MARK: Writing
 
     private func respond(
-        context: ChannelHandlerContext, request: Request, status: HTTPResponseStatus, type: String, _ text: String
+        context: ChannelHandlerContext,
+        request: Request,
+        status: HTTPResponseStatus,
+        type: String,
+        _ text: String
     ) {
-        respond(context: context, request: request, status: status, type: type, body: context.channel.allocator.buffer(string: text))
+        respond(
+            context: context,
+            request: request,
+            status: status,
+            type: type,
+            body: context.channel.allocator.buffer(string: text)
+        )
     }
 
     private func respond(
-        context: ChannelHandlerContext, request: Request, status: HTTPResponseStatus, type: String, body: ByteBuffer
+        context: ChannelHandlerContext,
+        request: Request,
+        status: HTTPResponseStatus,
+        type: String,
+        body: ByteBuffer
     ) {
         let head = request.envelope.head(
-            status: status, contentType: type, contentLength: body.readableBytes, cors: environment.cors)
+            status: status,
+            contentType: type,
+            contentLength: body.readableBytes,
+            cors: environment.cors
+        )
         write(context: context, request: request, head: head, body: body)
     }
 
     private func respond(context: ChannelHandlerContext, request: Request, problem: Problem) {
-        let (head, body) = request.envelope.problem(problem, cors: environment.cors, allocator: context.channel.allocator)
+        let (head, body) = request.envelope.problem(
+            problem,
+            cors: environment.cors,
+            allocator: context.channel.allocator
+        )
         write(context: context, request: request, head: head, body: body)
     }
 

@@ -42,7 +42,10 @@ public struct TokenMintApplication: Sendable {
         for skipped in verifier.skippedKeys {
             logger.warning("CALLER_JWT_JWKS_FILE: skipped a key", metadata: ["key": "\(skipped)"])
         }
-        let timing = TokenTiming(ttlSeconds: settings.tokenTTLSeconds, minRemainingSeconds: settings.minRemainingSeconds)
+        let timing = TokenTiming(
+            ttlSeconds: settings.tokenTTLSeconds,
+            minRemainingSeconds: settings.minRemainingSeconds
+        )
         let tokenMetrics = TokenMetrics(factory: factory)
         let cache = TokenCache(timing: timing)
         let signer = MiroTokenSigner(clientID: settings.clientID, secret: settings.clientSecret)
@@ -73,7 +76,12 @@ public struct TokenMintApplication: Sendable {
             redisState = { "disabled" }
         }
         let refresher = TokenRefresher(
-            source: source, cache: cache, metrics: tokenMetrics, logger: logger, now: now)
+            source: source,
+            cache: cache,
+            metrics: tokenMetrics,
+            logger: logger,
+            now: now
+        )
         try await refresher.prime(timeout: .seconds(5))
 
         let environment = HandlerEnvironment(
@@ -89,8 +97,13 @@ public struct TokenMintApplication: Sendable {
         )
         let server = HTTPServer(host: settings.host, port: settings.port, group: group, environment: environment)
         return TokenMintApplication(
-            settings: settings, cache: cache, refresher: refresher, server: server, registry: registry,
-            closeRedis: closeRedis)
+            settings: settings,
+            cache: cache,
+            refresher: refresher,
+            server: server,
+            registry: registry,
+            closeRedis: closeRedis
+        )
     }
 
     /// Runs until SIGTERM or SIGINT, then drains and returns.

@@ -37,7 +37,11 @@ public struct RawHTTPClient: Sendable {
 
     /// Builds a request with `Host` and `Content-Length` filled in.
     public static func request(
-        _ method: String, _ path: String, headers: [(String, String)] = [], body: String = "", close: Bool = false
+        _ method: String,
+        _ path: String,
+        headers: [(String, String)] = [],
+        body: String = "",
+        close: Bool = false
     ) -> String {
         var text = "\(method) \(path) HTTP/1.1\r\nHost: localhost\r\n"
         for (name, value) in headers { text += "\(name): \(value)\r\n" }
@@ -48,7 +52,10 @@ public struct RawHTTPClient: Sendable {
 
     /// Sends one request and returns its response.
     public func send(
-        _ method: String, _ path: String, headers: [(String, String)] = [], body: String = ""
+        _ method: String,
+        _ path: String,
+        headers: [(String, String)] = [],
+        body: String = ""
     ) async throws -> HTTPResponse {
         let responses = try await exchange(Self.request(method, path, headers: headers, body: body), expecting: 1)
         guard let first = responses.first else { throw Failure(description: "no response") }
@@ -61,7 +68,16 @@ public struct RawHTTPClient: Sendable {
         let timeout = timeoutSeconds
         return try await withCheckedThrowingContinuation { continuation in
             DispatchQueue.global().async {
-                continuation.resume(with: Result { try Self.blockingExchange(port: port, raw: Array(raw.utf8), expecting: expecting, timeout: timeout) })
+                continuation.resume(
+                    with: Result {
+                        try Self.blockingExchange(
+                            port: port,
+                            raw: Array(raw.utf8),
+                            expecting: expecting,
+                            timeout: timeout
+                        )
+                    }
+                )
             }
         }
     }
@@ -92,7 +108,9 @@ public struct RawHTTPClient: Sendable {
     public static func write(_ fd: Int32, _ bytes: [UInt8]) throws {
         var offset = 0
         while offset < bytes.count {
-            let written = bytes[offset...].withUnsafeBytes { Glibc.send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
+            let written = bytes[offset...].withUnsafeBytes {
+                Glibc.send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL))
+            }
             guard written > 0 else { throw Failure(description: "write failed: errno \(errno)") }
             offset += written
         }
@@ -111,7 +129,8 @@ public struct RawHTTPClient: Sendable {
         }
     }
 
-    public static func blockingExchange(port: Int, raw: [UInt8], expecting: Int, timeout: Int) throws -> [HTTPResponse] {
+    public static func blockingExchange(port: Int, raw: [UInt8], expecting: Int, timeout: Int) throws -> [HTTPResponse]
+    {
         let fd = try connect(port: port, timeout: timeout)
         defer { close(fd) }
         try write(fd, raw)
@@ -138,8 +157,11 @@ public struct RawHTTPClient: Sendable {
             guard bytes.count >= bodyStart + length else { break }
             responses.append(
                 HTTPResponse(
-                    status: status, headers: headers,
-                    body: String(decoding: bytes[bodyStart..<(bodyStart + length)], as: UTF8.self)))
+                    status: status,
+                    headers: headers,
+                    body: String(decoding: bytes[bodyStart..<(bodyStart + length)], as: UTF8.self)
+                )
+            )
             offset = bodyStart + length
         }
         return (responses, offset)

@@ -50,8 +50,12 @@ enum DevDefaults {
         if let callerSecret = generated.callerSecret {
             let issuer = CallerTokenIssuer(secret: Secret(callerSecret))
             let token = issuer.issue(
-                subject: "dev-user", now: UnixTime.now(), lifetime: 3600,
-                issuer: settings.caller.issuer, audience: settings.caller.audience)
+                subject: "dev-user",
+                now: UnixTime.now(),
+                lifetime: 3600,
+                issuer: settings.caller.issuer,
+                audience: settings.caller.audience
+            )
             banner += "\nTry it (the caller token is valid for one hour):\n\n"
             banner += "  curl -i -X POST \(url)/v1/token -H 'Authorization: Bearer \(token)'\n\n"
         } else {

@@ -58,7 +58,10 @@ struct TokenMintCommand: AsyncParsableCommand {
         let application: TokenMintApplication
         do {
             application = try await TokenMintApplication.build(
-                settings: settings, logger: logger, holdLockForTesting: Self.holdLockForTesting(environment))
+                settings: settings,
+                logger: logger,
+                holdLockForTesting: Self.holdLockForTesting(environment)
+            )
         } catch let error as SettingsError {
             writer.flush()
             Self.fail(error)

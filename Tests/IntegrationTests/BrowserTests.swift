@@ -34,18 +34,24 @@ import Glibc
     @Test(
         .enabled(
             if: BrowserTests.runsInCI || BrowserTests.browserToolsInstalled,
-            "needs chromium, chromium-driver and python3 with selenium; always runs in CI"),
-        .timeLimit(.minutes(5)))
+            "needs chromium, chromium-driver and python3 with selenium; always runs in CI"
+        ),
+        .timeLimit(.minutes(5))
+    )
     func boardsPickerExampleInHeadlessChromium() async throws {
         // In CI the tools must be there: say which one is missing rather than letting the script fail later.
         try #require(
-            FileManager.default.isExecutableFile(atPath: Self.chromium), "\(Self.chromium) missing: apt-get install -y chromium")
+            FileManager.default.isExecutableFile(atPath: Self.chromium),
+            "\(Self.chromium) missing: apt-get install -y chromium"
+        )
         try #require(
             FileManager.default.isExecutableFile(atPath: Self.chromedriver),
-            "\(Self.chromedriver) missing: apt-get install -y chromium-driver")
+            "\(Self.chromedriver) missing: apt-get install -y chromium-driver"
+        )
         try #require(
             Self.exitStatus(of: ["python3", "-c", "import selenium"], timeout: 30) == 0,
-            "python3 cannot import selenium: python3 -m pip install -r examples/boardspicker/requirements.txt")
+            "python3 cannot import selenium: python3 -m pip install -r examples/boardspicker/requirements.txt"
+        )
 
         let root = Self.repositoryRoot
         let output = root.appendingPathComponent(".build/browser-test-output")
@@ -89,7 +95,8 @@ import Glibc
         if !timedOut {
             #expect(
                 process.terminationStatus == 0,
-                "test_browser.py exited with status \(process.terminationStatus); screenshots and logs in \(output.path):\n\(transcript)")
+                "test_browser.py exited with status \(process.terminationStatus); screenshots and logs in \(output.path):\n\(transcript)"
+            )
         }
         #expect(transcript.contains(" passed, 0 failed"), "no passing summary line:\n\(transcript)")
     }

@@ -49,7 +49,10 @@ import Glibc
     @Test func helpListsEverySetting() async throws {
         let process = try TokenMintProcess(environment: [:], arguments: ["--help"])
         #expect(try await process.waitForExit() == 0)
-        for name in ["MIRO_CLIENT_ID", "MIRO_CLIENT_SECRET[_FILE]", "TOKEN_TTL_SECONDS", "CALLER_JWT_JWKS_FILE", "CORS_ALLOWED_ORIGINS", "--dev"] {
+        for name in [
+            "MIRO_CLIENT_ID", "MIRO_CLIENT_SECRET[_FILE]", "TOKEN_TTL_SECONDS", "CALLER_JWT_JWKS_FILE",
+            "CORS_ALLOWED_ORIGINS", "--dev",
+        ] {
             #expect(process.stdout.contains(name), "\(name)")
         }
     }
@@ -58,11 +61,19 @@ import Glibc
         let process = try TokenMintProcess(environment: ["PORT": "0", "PATH": "/usr/bin:/bin"], arguments: ["--dev"])
         let port = try await process.port()
         let deadline = ContinuousClock.now + .seconds(10)
-        while !process.stdout.contains("curl"), ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(20)) }
+        while !process.stdout.contains("curl"), ContinuousClock.now < deadline {
+            try await Task.sleep(for: .milliseconds(20))
+        }
         let line = try #require(process.stdout.split(separator: "\n").first { $0.contains("curl") })
-        let token = try #require(line.split(separator: " ").last?.trimmingCharacters(in: CharacterSet(charactersIn: "'")))
+        let token = try #require(
+            line.split(separator: " ").last?.trimmingCharacters(in: CharacterSet(charactersIn: "'"))
+        )
         #expect(line.contains("http://127.0.0.1:\(port)/v1/token"))
-        let response = try await RawHTTPClient(port: port).send("POST", "/v1/token", headers: [("Authorization", "Bearer \(token)")])
+        let response = try await RawHTTPClient(port: port).send(
+            "POST",
+            "/v1/token",
+            headers: [("Authorization", "Bearer \(token)")]
+        )
         #expect(response.status == 200)
         process.signal(SIGTERM)
         #expect(try await process.waitForExit() == 0)
@@ -77,7 +88,10 @@ import Glibc
         let process = try TokenMintProcess(environment: TokenMintProcess.baseEnvironment)
         let port = try await process.port()
         let token = try await RawHTTPClient(port: port).send(
-            "POST", "/v1/token", headers: [("Authorization", "Bearer \(Self.callerToken())")])
+            "POST",
+            "/v1/token",
+            headers: [("Authorization", "Bearer \(Self.callerToken())")]
+        )
         #expect(token.status == 200)
 
         // Two requests in flight: heads sent, bodies (one byte each) not yet.
@@ -85,10 +99,17 @@ import Glibc
         defer { close(tokenConnection) }
         try RawHTTPClient.write(
             tokenConnection,
-            Array("POST /v1/token HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer \(Self.callerToken())\r\nContent-Length: 1\r\n\r\n".utf8))
+            Array(
+                "POST /v1/token HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer \(Self.callerToken())\r\nContent-Length: 1\r\n\r\n"
+                    .utf8
+            )
+        )
         let readyConnection = try RawHTTPClient.connect(port: port)
         defer { close(readyConnection) }
-        try RawHTTPClient.write(readyConnection, Array("GET /readyz HTTP/1.1\r\nHost: x\r\nContent-Length: 1\r\n\r\n".utf8))
+        try RawHTTPClient.write(
+            readyConnection,
+            Array("GET /readyz HTTP/1.1\r\nHost: x\r\nContent-Length: 1\r\n\r\n".utf8)
+        )
         try await Task.sleep(for: .milliseconds(200))
 
         process.signal(SIGTERM)
@@ -113,7 +134,9 @@ import Glibc
     static func callerToken() -> String {
         let now = Int(Date().timeIntervalSince1970)
         return JWTText.sign(
-            header: #"{"alg":"HS256","typ":"JWT"}"#, claims: #"{"sub":"ops","exp":\#(now + 600)}"#,
-            secret: TokenMintProcess.callerSecret)
+            header: #"{"alg":"HS256","typ":"JWT"}"#,
+            claims: #"{"sub":"ops","exp":\#(now + 600)}"#,
+            secret: TokenMintProcess.callerSecret
+        )
     }
 }

@@ -9,7 +9,8 @@ import Glibc
 /// Redis-shared mode with real processes against a real `redis-server` (DESIGN.md, "The shared token and how
 /// replicas agree on it"). Serialized: the timing assertions need the two cores to themselves.
 @Suite(.serialized) struct RedisFleetTests {
-    static let keyPrefix = "tokenmint:{\(TokenMintProcess.clientID)}:\(JWTText.fingerprint(TokenMintProcess.clientSecret))"
+    static let keyPrefix =
+        "tokenmint:{\(TokenMintProcess.clientID)}:\(JWTText.fingerprint(TokenMintProcess.clientSecret))"
     static let tokenKey = keyPrefix + ":token"
     static let lockKey = keyPrefix + ":lock"
     /// Short windows so three of them fit in a test: window = 30 s, refresh-ahead at 12.5-15.5 s of life left.
@@ -83,7 +84,10 @@ import Glibc
         let holder = try TokenMintProcess(environment: holderEnvironment)
         let lockDeadline = ContinuousClock.now + .seconds(10)
         while try redis.cli(["EXISTS", Self.lockKey]) != "1" {
-            guard ContinuousClock.now < lockDeadline else { Issue.record("the holder never took the lock"); return }
+            guard ContinuousClock.now < lockDeadline else {
+                Issue.record("the holder never took the lock")
+                return
+            }
             try await Task.sleep(for: .milliseconds(20))
         }
         let lockTaken = ContinuousClock.now
@@ -196,7 +200,10 @@ import Glibc
                     return (requests, failures)
                 }
             }
-            return try await group.reduce(into: (0, 0)) { $0.0 += $1.0; $0.1 += $1.1 }
+            return try await group.reduce(into: (0, 0)) {
+                $0.0 += $1.0
+                $0.1 += $1.1
+            }
         }
     }
 
@@ -212,12 +219,14 @@ import Glibc
             planted = JWTText.sign(
                 header: #"{"alg":"HS256","typ":"JWT"}"#,
                 claims: #"{"iss":"\#(TokenMintProcess.clientID)","iat":\#(exp - 3000),"exp":\#(exp)}"#,
-                secret: "another-secret-0123456789abcdef-0123456789")
+                secret: "another-secret-0123456789abcdef-0123456789"
+            )
         case "wrong-issuer":
             planted = JWTText.sign(
                 header: #"{"alg":"HS256","typ":"JWT"}"#,
                 claims: #"{"iss":"someone-else","iat":\#(exp - 3000),"exp":\#(exp)}"#,
-                secret: TokenMintProcess.clientSecret)
+                secret: TokenMintProcess.clientSecret
+            )
         default:
             planted = "not a token at all \u{1}\u{2}"
         }
@@ -275,7 +284,9 @@ import Glibc
         try (password + "\n").write(to: fromFile, atomically: true, encoding: .utf8)
         defer { try? FileManager.default.removeItem(at: fromFile) }
         let inFile = try await Replica.one(
-            redisURL: "redis://:wrong@127.0.0.1:\(redis.port)", environment: ["REDIS_PASSWORD_FILE": fromFile.path])
+            redisURL: "redis://:wrong@127.0.0.1:\(redis.port)",
+            environment: ["REDIS_PASSWORD_FILE": fromFile.path]
+        )
         #expect(try await inFile.redisState() == "ok")
         #expect(try await inFile.token().body == served, "adopted the shared token")
         #expect(try await [inURL, inFile].mintedTotal() == 1)

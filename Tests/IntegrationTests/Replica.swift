@@ -8,7 +8,9 @@ struct Replica: Sendable {
 
     /// Starts `count` replicas at once and waits, bounded, for each to listen (it listens once it holds a token).
     static func fleet(
-        _ count: Int, redisURL: String?, environment extra: [String: String] = [:]
+        _ count: Int,
+        redisURL: String?,
+        environment extra: [String: String] = [:]
     ) async throws -> [Replica] {
         var environment = TokenMintProcess.baseEnvironment
         environment["REDIS_URL"] = redisURL
@@ -28,7 +30,10 @@ struct Replica: Sendable {
     /// `POST /v1/token` with a valid caller token.
     func token() async throws -> HTTPResponse {
         try await RawHTTPClient(port: port).send(
-            "POST", "/v1/token", headers: [("Authorization", "Bearer \(ProcessTests.callerToken())")])
+            "POST",
+            "/v1/token",
+            headers: [("Authorization", "Bearer \(ProcessTests.callerToken())")]
+        )
     }
 
     func readyz() async throws -> HTTPResponse {

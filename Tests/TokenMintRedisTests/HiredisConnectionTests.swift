@@ -27,13 +27,15 @@ import TokenMintTesting
         let redis = try await RedisServer(password: "top-secret-pw")
         try redis.cli(["ACL", "SETUSER", "app", "on", ">app-pw", "~*", "+@all"])
         let connection = HiredisConnection(
-            settings: try RedisSettings.parse(url: "redis://app:app-pw@127.0.0.1:\(redis.port)/3"))
+            settings: try RedisSettings.parse(url: "redis://app:app-pw@127.0.0.1:\(redis.port)/3")
+        )
         #expect(try await connection.send(["SET", "in-db-3", "1"]) == .status("OK"))
         #expect(try redis.cli(["-n", "3", "GET", "in-db-3"]) == "1")
         #expect(try await connection.send(["ACL", "WHOAMI"]) == .bulk(Array("app".utf8)))
 
         let wrong = HiredisConnection(
-            settings: try RedisSettings.parse(url: "redis://:not-it@127.0.0.1:\(redis.port)"))
+            settings: try RedisSettings.parse(url: "redis://:not-it@127.0.0.1:\(redis.port)")
+        )
         await #expect {
             _ = try await wrong.send(["PING"])
         } throws: { error in

@@ -30,8 +30,12 @@ struct LiveServer: Sendable {
         origins: [String] = ["https://site.example"]
     ) -> Settings {
         Settings(
-            clientID: clientID, clientSecret: Secret(clientSecret), caller: caller, corsAllowedOrigins: origins,
-            port: 0)
+            clientID: clientID,
+            clientSecret: Secret(clientSecret),
+            caller: caller,
+            corsAllowedOrigins: origins,
+            port: 0
+        )
     }
 
     static func start(_ settings: Settings = settings()) async throws -> LiveServer {
@@ -39,7 +43,10 @@ struct LiveServer: Sendable {
         var logger = Logger(label: "tokenmint-test")
         logger.logLevel = .warning
         let application = try await TokenMintApplication.build(
-            settings: settings, logger: logger, now: { clock.now() })
+            settings: settings,
+            logger: logger,
+            now: { clock.now() }
+        )
         let port = try await application.server.start()
         return LiveServer(application: application, port: port, clockOffset: clock)
     }
@@ -49,11 +56,20 @@ struct LiveServer: Sendable {
     }
 
     /// A valid caller token for the configured HS secret.
-    static func callerToken(sub: String = "user-1", lifetime: Int = 600, iss: String? = nil, aud: String? = nil) -> String {
+    static func callerToken(
+        sub: String = "user-1",
+        lifetime: Int = 600,
+        iss: String? = nil,
+        aud: String? = nil
+    ) -> String {
         CallerTokenIssuer(secret: Secret(callerSecret)).issue(
-            subject: sub, now: Date().timeIntervalSince1970, lifetime: lifetime, issuer: iss, audience: aud)
+            subject: sub,
+            now: Date().timeIntervalSince1970,
+            lifetime: lifetime,
+            issuer: iss,
+            audience: aud
+        )
     }
 
     static func bearer(_ token: String) -> [(String, String)] { [("Authorization", "Bearer \(token)")] }
 }
-

@@ -17,7 +17,11 @@ import TokenMint
     @Test func issuesAMiroTokenThatAnIndependentDecoderVerifies() async throws {
         let server = try await LiveServer.start()
         defer { Task { await server.stop() } }
-        let response = try await server.client.send("POST", "/v1/token", headers: LiveServer.bearer(LiveServer.callerToken()))
+        let response = try await server.client.send(
+            "POST",
+            "/v1/token",
+            headers: LiveServer.bearer(LiveServer.callerToken())
+        )
         #expect(response.status == 200)
         #expect(response.header("Content-Type") == "application/jwt")
         #expect(response.header("Cache-Control") == "no-store")
@@ -31,7 +35,10 @@ import TokenMint
         let iat = try #require(raw["iat"] as? Int)
         #expect(exp - iat == 300)
         #expect(Double(exp) - Date().timeIntervalSince1970 > 60)
-        let header = String(decoding: try #require(JWTText.decode(response.body.split(separator: ".")[0])), as: UTF8.self)
+        let header = String(
+            decoding: try #require(JWTText.decode(response.body.split(separator: ".")[0])),
+            as: UTF8.self
+        )
         #expect(header == #"{"alg":"HS256","typ":"JWT"}"#)
     }
 
@@ -39,7 +46,10 @@ import TokenMint
         let server = try await LiveServer.start()
         defer { Task { await server.stop() } }
         let response = try await server.client.send(
-            "POST", "/v1/token", headers: LiveServer.bearer(LiveServer.callerToken()) + [("Accept", "application/json")])
+            "POST",
+            "/v1/token",
+            headers: LiveServer.bearer(LiveServer.callerToken()) + [("Accept", "application/json")]
+        )
         #expect(response.status == 200)
         #expect(response.header("Content-Type") == "application/json")
         let object = try #require(try JSONSerialization.jsonObject(with: Data(response.body.utf8)) as? [String: Any])
@@ -65,13 +75,19 @@ import TokenMint
             ("wrong key", "Bearer " + JWTText.sign(header: #"{"alg":"HS256"}"#, claims: forever, secret: wrongKey)),
             ("alg none", "Bearer " + none + "."),
             ("alg none signed", "Bearer " + none + ".AAAA"),
-            ("HS512 header over HS256 MAC",
-             "Bearer " + JWTText.sign(header: #"{"alg":"HS512"}"#, claims: forever, secret: LiveServer.callerSecret)),
-            ("RS256 header over HMAC",
-             "Bearer " + JWTText.sign(header: #"{"alg":"RS256"}"#, claims: forever, secret: LiveServer.callerSecret)),
+            (
+                "HS512 header over HS256 MAC",
+                "Bearer " + JWTText.sign(header: #"{"alg":"HS512"}"#, claims: forever, secret: LiveServer.callerSecret)
+            ),
+            (
+                "RS256 header over HMAC",
+                "Bearer " + JWTText.sign(header: #"{"alg":"RS256"}"#, claims: forever, secret: LiveServer.callerSecret)
+            ),
             ("expired", "Bearer " + LiveServer.callerToken(lifetime: -60)),
-            ("not yet valid",
-             "Bearer " + JWTText.sign(header: #"{"alg":"HS256"}"#, claims: early, secret: LiveServer.callerSecret)),
+            (
+                "not yet valid",
+                "Bearer " + JWTText.sign(header: #"{"alg":"HS256"}"#, claims: early, secret: LiveServer.callerSecret)
+            ),
         ]
     }()
 
@@ -79,9 +95,10 @@ import TokenMint
     func refusesBadCallers(name: String, authorization: String?) async throws {
         let server = try await LiveServer.start()
         defer { Task { await server.stop() } }
-        let headers = authorization.map { [("Authorization", $0), ("Origin", "https://site.example")] } ?? [
-            ("Origin", "https://site.example")
-        ]
+        let headers =
+            authorization.map { [("Authorization", $0), ("Origin", "https://site.example")] } ?? [
+                ("Origin", "https://site.example")
+            ]
         let response = try await server.client.send("POST", "/v1/token", headers: headers)
         #expect(response.status == 401, "\(name)")
         #expect(response.header("Content-Type") == "application/problem+json")
@@ -103,14 +120,24 @@ import TokenMint
     @Test func enforcesIssuerAndAudienceOverHTTP() async throws {
         let server = try await LiveServer.start(
             LiveServer.settings(
-                caller: CallerSettings(hmacSecret: Secret(LiveServer.callerSecret), issuer: "https://site.example", audience: "tokenmint")))
+                caller: CallerSettings(
+                    hmacSecret: Secret(LiveServer.callerSecret),
+                    issuer: "https://site.example",
+                    audience: "tokenmint"
+                )
+            )
+        )
         defer { Task { await server.stop() } }
         let good = LiveServer.callerToken(iss: "https://site.example", aud: "tokenmint")
         #expect(try await server.client.send("POST", "/v1/token", headers: LiveServer.bearer(good)).status == 200)
         let wrongIssuer = LiveServer.callerToken(iss: "https://evil.example", aud: "tokenmint")
-        #expect(try await server.client.send("POST", "/v1/token", headers: LiveServer.bearer(wrongIssuer)).status == 401)
+        #expect(
+            try await server.client.send("POST", "/v1/token", headers: LiveServer.bearer(wrongIssuer)).status == 401
+        )
         let wrongAudience = LiveServer.callerToken(iss: "https://site.example", aud: "other")
-        #expect(try await server.client.send("POST", "/v1/token", headers: LiveServer.bearer(wrongAudience)).status == 401)
+        #expect(
+            try await server.client.send("POST", "/v1/token", headers: LiveServer.bearer(wrongAudience)).status == 401
+        )
     }
 
     @Test func routesMethodsAndLimits() async throws {
@@ -132,16 +159,27 @@ import TokenMint
         #expect(missing.header("Content-Type") == "application/problem+json")
 
         let big = try await client.send(
-            "POST", "/v1/token", headers: LiveServer.bearer(LiveServer.callerToken()),
-            body: String(repeating: "x", count: 2000))
+            "POST",
+            "/v1/token",
+            headers: LiveServer.bearer(LiveServer.callerToken()),
+            body: String(repeating: "x", count: 2000)
+        )
         #expect(big.status == 413)
         #expect(big.header("Content-Type") == "application/problem+json")
 
         let small = try await client.send(
-            "POST", "/v1/token", headers: LiveServer.bearer(LiveServer.callerToken()), body: "{}")
+            "POST",
+            "/v1/token",
+            headers: LiveServer.bearer(LiveServer.callerToken()),
+            body: "{}"
+        )
         #expect(small.status == 200)
 
-        let hugeHeaders = try await client.send("GET", "/healthz", headers: [("X-Padding", String(repeating: "p", count: 17 * 1024))])
+        let hugeHeaders = try await client.send(
+            "GET",
+            "/healthz",
+            headers: [("X-Padding", String(repeating: "p", count: 17 * 1024))]
+        )
         #expect(hugeHeaders.status == 431)
         #expect(hugeHeaders.header("Content-Type") == "application/problem+json")
 
@@ -157,9 +195,13 @@ import TokenMint
         let client = server.client
 
         let preflight = try await client.send(
-            "OPTIONS", "/v1/token",
-            headers: [("Origin", "https://site.example"), ("Access-Control-Request-Method", "POST"),
-                      ("Access-Control-Request-Headers", "authorization")])
+            "OPTIONS",
+            "/v1/token",
+            headers: [
+                ("Origin", "https://site.example"), ("Access-Control-Request-Method", "POST"),
+                ("Access-Control-Request-Headers", "authorization"),
+            ]
+        )
         #expect(preflight.status == 204)
         #expect(preflight.header("Access-Control-Allow-Origin") == "https://site.example")
         #expect(preflight.header("Access-Control-Allow-Methods") == "POST")
@@ -168,14 +210,24 @@ import TokenMint
         #expect(preflight.header("Access-Control-Allow-Credentials") == nil)
 
         let allowed = try await client.send(
-            "POST", "/v1/token", headers: LiveServer.bearer(LiveServer.callerToken()) + [("Origin", "https://site.example")])
+            "POST",
+            "/v1/token",
+            headers: LiveServer.bearer(LiveServer.callerToken()) + [("Origin", "https://site.example")]
+        )
         #expect(allowed.status == 200)
         #expect(allowed.header("Access-Control-Allow-Origin") == "https://site.example")
         #expect(allowed.header("Vary") == "Origin")
         #expect(allowed.header("Access-Control-Expose-Headers") == "Retry-After, WWW-Authenticate")
 
-        for request in [("OPTIONS", [("Access-Control-Request-Method", "POST")]), ("POST", LiveServer.bearer(LiveServer.callerToken()))] {
-            let refused = try await client.send(request.0, "/v1/token", headers: request.1 + [("Origin", "https://evil.example")])
+        for request in [
+            ("OPTIONS", [("Access-Control-Request-Method", "POST")]),
+            ("POST", LiveServer.bearer(LiveServer.callerToken())),
+        ] {
+            let refused = try await client.send(
+                request.0,
+                "/v1/token",
+                headers: request.1 + [("Origin", "https://evil.example")]
+            )
             #expect(refused.headers.allSatisfy { !$0.0.lowercased().hasPrefix("access-control-") })
         }
     }
@@ -188,7 +240,10 @@ import TokenMint
             for index in 0..<64 {
                 group.addTask {
                     let response = try await client.send(
-                        "POST", "/v1/token", headers: LiveServer.bearer(LiveServer.callerToken(sub: "user-\(index)")))
+                        "POST",
+                        "/v1/token",
+                        headers: LiveServer.bearer(LiveServer.callerToken(sub: "user-\(index)"))
+                    )
                     return response.status == 200 ? response.body : "status \(response.status)"
                 }
             }
@@ -201,8 +256,13 @@ import TokenMint
     @Test func pipelinedRequestsAnswerInOrder() async throws {
         let server = try await LiveServer.start()
         defer { Task { await server.stop() } }
-        let raw = RawHTTPClient.request("GET", "/healthz", headers: [("X-Request-Id", "first")])
-            + RawHTTPClient.request("POST", "/v1/token", headers: LiveServer.bearer(LiveServer.callerToken()) + [("X-Request-Id", "second")])
+        let raw =
+            RawHTTPClient.request("GET", "/healthz", headers: [("X-Request-Id", "first")])
+            + RawHTTPClient.request(
+                "POST",
+                "/v1/token",
+                headers: LiveServer.bearer(LiveServer.callerToken()) + [("X-Request-Id", "second")]
+            )
             + RawHTTPClient.request("GET", "/nope", headers: [("X-Request-Id", "third")])
         let responses = try await server.client.exchange(raw, expecting: 3)
         #expect(responses.map(\.status) == [200, 200, 404])
@@ -238,7 +298,8 @@ import TokenMint
         #expect(metrics.body.contains(#"tokenmint_http_requests_total{route="/v1/token",status="200"} 1"#))
         #expect(metrics.body.contains("tokenmint_http_request_duration_seconds_bucket"))
         let expiry = try #require(
-            metrics.body.split(separator: "\n").first { $0.hasPrefix("tokenmint_token_expiry_timestamp_seconds ") })
+            metrics.body.split(separator: "\n").first { $0.hasPrefix("tokenmint_token_expiry_timestamp_seconds ") }
+        )
         let value = try #require(Double(expiry.split(separator: " ")[1]))
         #expect(abs(value - (Date().timeIntervalSince1970 + 300)) < 10)
         // No token, secret or caller token in what Prometheus scrapes.
@@ -250,7 +311,11 @@ import TokenMint
         defer { Task { await server.stop() } }
         // No refresher runs here: age the clock 250 s into a 300 s token, leaving 50 s < MIN 60 s.
         server.clockOffset.advance(by: 250)
-        let response = try await server.client.send("POST", "/v1/token", headers: LiveServer.bearer(LiveServer.callerToken()))
+        let response = try await server.client.send(
+            "POST",
+            "/v1/token",
+            headers: LiveServer.bearer(LiveServer.callerToken())
+        )
         #expect(response.status == 503)
         #expect(response.header("Retry-After") == "1")
         #expect(response.header("Content-Type") == "application/problem+json")

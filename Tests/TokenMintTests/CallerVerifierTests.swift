@@ -13,14 +13,22 @@ import _CryptoExtras
         try await CallerVerifier.make(settings: Fixtures.settings(caller: caller))
     }
 
-    func hmacVerifier(secret: String = Fixtures.callerSecret, issuer: String? = nil, audience: String? = nil)
+    func hmacVerifier(
+        secret: String = Fixtures.callerSecret,
+        issuer: String? = nil,
+        audience: String? = nil
+    )
         async throws -> CallerVerifier
     {
         try await verifier(CallerSettings(hmacSecret: Secret(secret), issuer: issuer, audience: audience))
     }
 
     /// Runs both halves, as the HTTP handler does.
-    func outcome(_ verifier: CallerVerifier, _ token: String?, scheme: String = "Bearer ") async -> Result<
+    func outcome(
+        _ verifier: CallerVerifier,
+        _ token: String?,
+        scheme: String = "Bearer "
+    ) async -> Result<
         CallerIdentity, CallerRejection
     > {
         switch verifier.verify(authorization: token.map { scheme + $0 }, now: now) {
@@ -31,17 +39,21 @@ import _CryptoExtras
     }
 
     func expectRejected(
-        _ result: Result<CallerIdentity, CallerRejection>, _ kind: CallerRejection.Kind,
+        _ result: Result<CallerIdentity, CallerRejection>,
+        _ kind: CallerRejection.Kind,
         sourceLocation: SourceLocation = #_sourceLocation
     ) {
         switch result {
-        case .success(let identity): Issue.record("accepted \(identity), expected \(kind)", sourceLocation: sourceLocation)
+        case .success(let identity):
+            Issue.record("accepted \(identity), expected \(kind)", sourceLocation: sourceLocation)
         case .failure(let rejection): #expect(rejection.kind == kind, sourceLocation: sourceLocation)
         }
     }
 
     func expectAccepted(
-        _ result: Result<CallerIdentity, CallerRejection>, subject: String = "user-1", verifier: String,
+        _ result: Result<CallerIdentity, CallerRejection>,
+        subject: String = "user-1",
+        verifier: String,
         sourceLocation: SourceLocation = #_sourceLocation
     ) {
         switch result {
@@ -58,20 +70,30 @@ import _CryptoExtras
         let verifier = try await hmacVerifier(secret: Fixtures.longCallerSecret)
         for (alg, mac) in [("HS256", TestJWT.MAC.hs256), ("HS384", .hs384), ("HS512", .hs512)] {
             let token = TestJWT.hmac(
-                header: #"{"alg":"\#(alg)","typ":"JWT"}"#, claims: TestJWT.claims(now: now),
-                secret: Fixtures.longCallerSecret, mac: mac)
+                header: #"{"alg":"\#(alg)","typ":"JWT"}"#,
+                claims: TestJWT.claims(now: now),
+                secret: Fixtures.longCallerSecret,
+                mac: mac
+            )
             expectAccepted(await outcome(verifier, token), verifier: "hmac")
         }
         // The scheme is case-insensitive (RFC 6750 / RFC 9110).
         let token = TestJWT.hmac(
-            header: #"{"alg":"HS256"}"#, claims: TestJWT.claims(now: now), secret: Fixtures.longCallerSecret)
+            header: #"{"alg":"HS256"}"#,
+            claims: TestJWT.claims(now: now),
+            secret: Fixtures.longCallerSecret
+        )
         expectAccepted(await outcome(verifier, token, scheme: "bearer  "), verifier: "hmac")
     }
 
     @Test func shortSecretAllowsOnlyHS256() async throws {
         let verifier = try await hmacVerifier()
         let token = TestJWT.hmac(
-            header: #"{"alg":"HS512"}"#, claims: TestJWT.claims(now: now), secret: Fixtures.callerSecret, mac: .hs512)
+            header: #"{"alg":"HS512"}"#,
+            claims: TestJWT.claims(now: now),
+            secret: Fixtures.callerSecret,
+            mac: .hs512
+        )
         expectRejected(await outcome(verifier, token), .algorithm)
     }
 
@@ -100,7 +122,10 @@ import _CryptoExtras
         let lowercase = TestJWT.hmac(header: #"{"alg":"hs256"}"#, claims: claims, secret: Fixtures.callerSecret)
         expectRejected(await outcome(verifier, lowercase), .algorithm)
         let crit = TestJWT.hmac(
-            header: #"{"alg":"HS256","crit":["exp"]}"#, claims: claims, secret: Fixtures.callerSecret)
+            header: #"{"alg":"HS256","crit":["exp"]}"#,
+            claims: claims,
+            secret: Fixtures.callerSecret
+        )
         expectRejected(await outcome(verifier, crit), .algorithm)
     }
 
@@ -110,7 +135,11 @@ import _CryptoExtras
         let claims = TestJWT.claims(now: now)
         // An HS512 header over an HS256 MAC.
         let downgraded = TestJWT.hmac(
-            header: #"{"alg":"HS512"}"#, claims: claims, secret: Fixtures.longCallerSecret, mac: .hs256)
+            header: #"{"alg":"HS512"}"#,
+            claims: claims,
+            secret: Fixtures.longCallerSecret,
+            mac: .hs256
+        )
         expectRejected(await outcome(verifier, downgraded), .signature)
         // An RS256 header over an HMAC, with and without an RSA key configured.
         let confused = TestJWT.hmac(header: #"{"alg":"RS256"}"#, claims: claims, secret: Fixtures.longCallerSecret)
@@ -119,14 +148,18 @@ import _CryptoExtras
         let rsa = try _RSA.Signing.PrivateKey(keySize: .bits2048)
         let pem = try writeTemporary(rsa.publicKey.pemRepresentation)
         let both = try await self.verifier(
-            CallerSettings(hmacSecret: Secret(Fixtures.longCallerSecret), publicKeyFile: pem))
+            CallerSettings(hmacSecret: Secret(Fixtures.longCallerSecret), publicKeyFile: pem)
+        )
         expectRejected(await outcome(both, confused), .signature)
     }
 
     @Test func refusesBadSignature() async throws {
         let verifier = try await hmacVerifier()
         let token = TestJWT.hmac(
-            header: #"{"alg":"HS256"}"#, claims: TestJWT.claims(now: now), secret: Fixtures.longCallerSecret)
+            header: #"{"alg":"HS256"}"#,
+            claims: TestJWT.claims(now: now),
+            secret: Fixtures.longCallerSecret
+        )
         expectRejected(await outcome(verifier, token), .signature)
     }
 
@@ -147,8 +180,10 @@ import _CryptoExtras
         let verifier = try await hmacVerifier(issuer: "https://site.example", audience: "tokenmint")
         func token(iss: String?, aud: String?) -> String {
             TestJWT.hmac(
-                header: #"{"alg":"HS256"}"#, claims: TestJWT.claims(iss: iss, aud: aud, now: now),
-                secret: Fixtures.callerSecret)
+                header: #"{"alg":"HS256"}"#,
+                claims: TestJWT.claims(iss: iss, aud: aud, now: now),
+                secret: Fixtures.callerSecret
+            )
         }
         expectAccepted(await outcome(verifier, token(iss: "https://site.example", aud: "tokenmint")), verifier: "hmac")
         expectRejected(await outcome(verifier, token(iss: "https://evil.example", aud: "tokenmint")), .issuer)
@@ -157,7 +192,8 @@ import _CryptoExtras
         let array = TestJWT.hmac(
             header: #"{"alg":"HS256"}"#,
             claims: #"{"sub":"user-1","exp":\#(Int(now) + 60),"iss":"https://site.example","aud":["x","tokenmint"]}"#,
-            secret: Fixtures.callerSecret)
+            secret: Fixtures.callerSecret
+        )
         expectAccepted(await outcome(verifier, array), verifier: "hmac")
     }
 
@@ -167,13 +203,15 @@ import _CryptoExtras
         let miroToken = TestJWT.hmac(
             header: #"{"alg":"HS256","typ":"JWT"}"#,
             claims: #"{"iss":"miro","sub":"\#(Fixtures.clientID)","user":"42","exp":\#(Int(now) + 60)}"#,
-            secret: Fixtures.clientSecret)
+            secret: Fixtures.clientSecret
+        )
 
         let disabled = try await hmacVerifier()
         expectRejected(await outcome(disabled, miroToken), .signature)
 
         let enabled = try await verifier(
-            CallerSettings(hmacSecret: Secret(Fixtures.callerSecret), acceptMiroIDToken: true))
+            CallerSettings(hmacSecret: Secret(Fixtures.callerSecret), acceptMiroIDToken: true)
+        )
         expectAccepted(await outcome(enabled, miroToken), subject: Fixtures.clientID, verifier: "miro-id-token")
 
         // A token we minted ourselves is signed with the same secret: it must never pass as a caller.
@@ -182,8 +220,10 @@ import _CryptoExtras
         expectRejected(await outcome(enabled, minted.compact), .claims)
 
         let otherApp = TestJWT.hmac(
-            header: #"{"alg":"HS256"}"#, claims: #"{"iss":"miro","sub":"other","exp":\#(Int(now) + 60)}"#,
-            secret: Fixtures.clientSecret)
+            header: #"{"alg":"HS256"}"#,
+            claims: #"{"iss":"miro","sub":"other","exp":\#(Int(now) + 60)}"#,
+            secret: Fixtures.clientSecret
+        )
         expectRejected(await outcome(enabled, otherApp), .claims)
     }
 
@@ -209,30 +249,43 @@ import _CryptoExtras
     @Test func acceptsRS256FromAPEMKey() async throws {
         let rsa = try _RSA.Signing.PrivateKey(keySize: .bits2048)
         let signing = await JWTKeyCollection().add(
-            rsa: try Insecure.RSA.PrivateKey(backing: rsa), digestAlgorithm: .sha256)
+            rsa: try Insecure.RSA.PrivateKey(backing: rsa),
+            digestAlgorithm: .sha256
+        )
         let verifier = try await verifier(
-            CallerSettings(publicKeyFile: try writeTemporary(rsa.publicKey.pemRepresentation)))
+            CallerSettings(publicKeyFile: try writeTemporary(rsa.publicKey.pemRepresentation))
+        )
         expectAccepted(await outcome(verifier, try await sign(with: signing)), verifier: "public-key")
         expectRejected(await outcome(verifier, try await sign(with: signing, exp: now - 60)), .expired)
 
         let other = await JWTKeyCollection().add(
             rsa: try Insecure.RSA.PrivateKey(backing: _RSA.Signing.PrivateKey(keySize: .bits2048)),
-            digestAlgorithm: .sha256)
+            digestAlgorithm: .sha256
+        )
         expectRejected(await outcome(verifier, try await sign(with: other)), .signature)
     }
 
     @Test func acceptsES256AndEdDSAFromPEMKeys() async throws {
         let ec = ES256PrivateKey()
-        let ecVerifier = try await verifier(CallerSettings(publicKeyFile: try writeTemporary(ec.publicKey.pemRepresentation)))
-        expectAccepted(await outcome(ecVerifier, try await sign(with: await JWTKeyCollection().add(ecdsa: ec))), verifier: "public-key")
+        let ecVerifier = try await verifier(
+            CallerSettings(publicKeyFile: try writeTemporary(ec.publicKey.pemRepresentation))
+        )
+        expectAccepted(
+            await outcome(ecVerifier, try await sign(with: await JWTKeyCollection().add(ecdsa: ec))),
+            verifier: "public-key"
+        )
 
         let ed = Curve25519.Signing.PrivateKey()
         let edVerifier = try await verifier(
-            CallerSettings(publicKeyFile: try writeTemporary(ed.publicKey.pemRepresentation)))
+            CallerSettings(publicKeyFile: try writeTemporary(ed.publicKey.pemRepresentation))
+        )
         let edKeys = await JWTKeyCollection().add(eddsa: EdDSA.PrivateKey(backing: ed))
         expectAccepted(await outcome(edVerifier, try await sign(with: edKeys)), verifier: "public-key")
         // An ES256 token against the Ed25519 key: refused before jwt-kit runs the key's algorithm.
-        expectRejected(await outcome(edVerifier, try await sign(with: await JWTKeyCollection().add(ecdsa: ec))), .algorithm)
+        expectRejected(
+            await outcome(edVerifier, try await sign(with: await JWTKeyCollection().add(ecdsa: ec))),
+            .algorithm
+        )
     }
 
     @Test func choosesJWKSKeysByKID() async throws {

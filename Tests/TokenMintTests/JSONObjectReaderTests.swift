@@ -29,7 +29,13 @@ import TokenMint
     @Test func claimsWithAllFields() throws {
         let json = #"{"iss":"https://issuer","sub":"u1","aud":["a","b"],"exp":1700000000,"nbf":1699999990,"iat":-5}"#
         let expected = JWTJSONFields(
-            iss: "https://issuer", sub: "u1", aud: ["a", "b"], exp: 1_700_000_000, nbf: 1_699_999_990, iat: -5)
+            iss: "https://issuer",
+            sub: "u1",
+            aud: ["a", "b"],
+            exp: 1_700_000_000,
+            nbf: 1_699_999_990,
+            iat: -5
+        )
         #expect(try read(json) == expected)
     }
 

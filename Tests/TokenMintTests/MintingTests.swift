@@ -16,13 +16,16 @@ import Testing
         let payload = Array("{\"iss\":\"joe\",\r\n \"exp\":1300819380,\r\n \"http://example.com/is_root\":true}".utf8)
         let keyBytes = try #require(
             TestJWT.decodeBase64URL(
-                "AyM1SysPpbyDfgZld3umj1qzKObwVMkoqQ-EstJQLr_T-1qS0gZH75aKtMN3Yj0iPS4hcgUuTwjAzZr1Z9CAow"))
+                "AyM1SysPpbyDfgZld3umj1qzKObwVMkoqQ-EstJQLr_T-1qS0gZH75aKtMN3Yj0iPS4hcgUuTwjAzZr1Z9CAow"
+            )
+        )
         let compact = MiroTokenSigner.compactJWS(header: header, payload: payload, key: SymmetricKey(data: keyBytes))
         #expect(
             compact
                 == "eyJ0eXAiOiJKV1QiLA0KICJhbGciOiJIUzI1NiJ9"
                 + ".eyJpc3MiOiJqb2UiLA0KICJleHAiOjEzMDA4MTkzODAsDQogImh0dHA6Ly9leGFtcGxlLmNvbS9pc19yb290Ijp0cnVlfQ"
-                + ".dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk")
+                + ".dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk"
+        )
     }
 
     @Test func mintedTokenHasMiroShape() throws {
@@ -55,7 +58,9 @@ import Testing
         #expect(claims.iss.value == Fixtures.clientID)
 
         let wrong = await JWTKeyCollection().add(
-            hmac: HMACKey(from: Fixtures.callerSecret), digestAlgorithm: .sha256)
+            hmac: HMACKey(from: Fixtures.callerSecret),
+            digestAlgorithm: .sha256
+        )
         await #expect(throws: (any Error).self) { try await wrong.verify(token.compact, as: MiroClaims.self) }
     }
 

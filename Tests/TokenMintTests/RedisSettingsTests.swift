@@ -43,7 +43,8 @@ import Testing
             try load([
                 "REDIS_URL": "redis://:old@localhost", "REDIS_PASSWORD": "new",
                 "REDIS_CONNECT_TIMEOUT_MS": "150", "REDIS_COMMAND_TIMEOUT_MS": "75",
-            ]).redis)
+            ]).redis
+        )
         #expect(redis.password == Secret("new"))
         #expect(redis.connectTimeoutMilliseconds == 150)
         #expect(redis.commandTimeoutMilliseconds == 75)

@@ -12,9 +12,14 @@ import Testing
 
     func source(_ redis: MemoryRedis) -> RedisTokenSource {
         RedisTokenSource(
-            connection: redis, signer: signer, secret: Secret(Fixtures.clientSecret), timing: timing,
+            connection: redis,
+            signer: signer,
+            secret: Secret(Fixtures.clientSecret),
+            timing: timing,
             tokenMetrics: TokenMetrics(factory: NOOPMetricsHandler.instance),
-            redisMetrics: RedisMetrics(factory: NOOPMetricsHandler.instance), logger: Logger(label: "test"))
+            redisMetrics: RedisMetrics(factory: NOOPMetricsHandler.instance),
+            logger: Logger(label: "test")
+        )
     }
 
     @Test func keysCarryTheClientIDInAHashTagAndTheSecretFingerprint() {

@@ -102,10 +102,14 @@ import Testing
         expectError(["MIRO_CLIENT_SECRET_FILE": clientFile.path], variable: "MIRO_CLIENT_SECRET_FILE")
         expectError(
             ["MIRO_CLIENT_SECRET": nil, "MIRO_CLIENT_SECRET_FILE": directory.appendingPathComponent("nope").path],
-            variable: "MIRO_CLIENT_SECRET_FILE")
+            variable: "MIRO_CLIENT_SECRET_FILE"
+        )
         let empty = directory.appendingPathComponent("empty")
         try "\n".write(to: empty, atomically: true, encoding: .utf8)
-        expectError(["MIRO_CLIENT_SECRET": nil, "MIRO_CLIENT_SECRET_FILE": empty.path], variable: "MIRO_CLIENT_SECRET_FILE")
+        expectError(
+            ["MIRO_CLIENT_SECRET": nil, "MIRO_CLIENT_SECRET_FILE": empty.path],
+            variable: "MIRO_CLIENT_SECRET_FILE"
+        )
     }
 
     @Test func catalogListsEveryVariable() {

@@ -36,7 +36,11 @@ enum TestJWT {
     }
 
     static func claims(
-        sub: String = "user-1", exp: Double? = nil, nbf: Double? = nil, iss: String? = nil, aud: String? = nil,
+        sub: String = "user-1",
+        exp: Double? = nil,
+        nbf: Double? = nil,
+        iss: String? = nil,
+        aud: String? = nil,
         now: Double = Date().timeIntervalSince1970
     ) -> String {
         var members = [#""sub":"\#(sub)""#]

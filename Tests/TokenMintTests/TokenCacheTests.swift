@@ -43,8 +43,11 @@ import Testing
 
     func refresher(_ source: CountingSource) -> TokenRefresher {
         TokenRefresher(
-            source: source, cache: TokenCache(timing: timing),
-            metrics: TokenMetrics(factory: NOOPMetricsHandler.instance), logger: Logger(label: "test"))
+            source: source,
+            cache: TokenCache(timing: timing),
+            metrics: TokenMetrics(factory: NOOPMetricsHandler.instance),
+            logger: Logger(label: "test")
+        )
     }
 
     @Test func concurrentRefreshesCollapseIntoOne() async throws {
@@ -118,8 +121,11 @@ import Testing
         }
         let source = StaleSource()
         let refresher = TokenRefresher(
-            source: source, cache: TokenCache(timing: timing),
-            metrics: TokenMetrics(factory: NOOPMetricsHandler.instance), logger: Logger(label: "test"))
+            source: source,
+            cache: TokenCache(timing: timing),
+            metrics: TokenMetrics(factory: NOOPMetricsHandler.instance),
+            logger: Logger(label: "test")
+        )
         let task = Task { await refresher.run() }
         try await Task.sleep(for: .milliseconds(700))
         task.cancel()

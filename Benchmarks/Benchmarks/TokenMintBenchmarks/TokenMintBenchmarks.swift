@@ -18,8 +18,10 @@ let benchmarks: @Sendable () -> Void = {
 
     Benchmark("CallerVerifier.verify HS256") { benchmark in
         let settings = Settings(
-            clientID: "3458764500000000000", clientSecret: clientSecret,
-            caller: CallerSettings(hmacSecret: callerSecret))
+            clientID: "3458764500000000000",
+            clientSecret: clientSecret,
+            caller: CallerSettings(hmacSecret: callerSecret)
+        )
         let verifier = try await CallerVerifier.make(settings: settings)
         benchmark.startMeasurement()
         for _ in benchmark.scaledIterations {

@@ -11,7 +11,11 @@ public struct CallerTokenIssuer: Sendable {
 
     /// A token for `subject` valid from `now` for `lifetime` seconds, with optional `iss` and `aud`.
     public func issue(
-        subject: String, now: Double, lifetime: Int, issuer: String? = nil, audience: String? = nil
+        subject: String,
+        now: Double,
+        lifetime: Int,
+        issuer: String? = nil,
+        audience: String? = nil
     ) -> String {
         let issuedAt = Int(now)
         var claims = #"{"sub":"# + JSONString.quoted(subject) + #","iat":\#(issuedAt),"exp":\#(issuedAt + lifetime)"#

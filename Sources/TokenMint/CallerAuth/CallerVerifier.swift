@@ -111,7 +111,11 @@ public struct CallerVerifier: Sendable {
     }
 
     private func verifyHMAC(
-        token: [UInt8], parts: CompactJWS, alg: String, claims: JWTJSONFields, now: Double
+        token: [UInt8],
+        parts: CompactJWS,
+        alg: String,
+        claims: JWTJSONFields,
+        now: Double
     ) -> Outcome {
         let callerAlgorithm = hmac?.algorithm(named: alg)
         let miroAlgorithm = miroIDToken?.key.algorithm(named: alg)
@@ -136,7 +140,10 @@ public struct CallerVerifier: Sendable {
     }
 
     /// The asynchronous half for RS256/ES256/EdDSA tokens.
-    public func verifyWithPublicKey(_ pending: PendingPublicKeyToken, now: Double) async -> Result<
+    public func verifyWithPublicKey(
+        _ pending: PendingPublicKeyToken,
+        now: Double
+    ) async -> Result<
         CallerIdentity, CallerRejection
     > {
         guard let publicKeys else { return .failure(.signature) }

@@ -17,8 +17,15 @@ public struct JWTJSONFields: Sendable, Equatable {
     public var iat: Double?
 
     public init(
-        alg: String? = nil, kid: String? = nil, hasCrit: Bool = false, iss: String? = nil, sub: String? = nil,
-        aud: [String]? = nil, exp: Double? = nil, nbf: Double? = nil, iat: Double? = nil
+        alg: String? = nil,
+        kid: String? = nil,
+        hasCrit: Bool = false,
+        iss: String? = nil,
+        sub: String? = nil,
+        aud: [String]? = nil,
+        exp: Double? = nil,
+        nbf: Double? = nil,
+        iat: Double? = nil
     ) {
         self.alg = alg
         self.kid = kid
@@ -116,7 +123,8 @@ private struct JSONObjectParser {
     var index = 0
 
     init(
-        input: UnsafeBufferPointer<UInt8>, scratch: UnsafeMutableBufferPointer<UInt8>,
+        input: UnsafeBufferPointer<UInt8>,
+        scratch: UnsafeMutableBufferPointer<UInt8>,
         names: UnsafeMutableBufferPointer<UnsafeBufferPointer<UInt8>>
     ) {
         self.input = input

@@ -87,7 +87,11 @@ struct PublicCallerKeys: Sendable {
             }
         }
         return PublicCallerKeys(
-            collection: collection, defaultAlgorithm: defaultAlgorithm, algorithmsByKID: byKID, skipped: skipped)
+            collection: collection,
+            defaultAlgorithm: defaultAlgorithm,
+            algorithmsByKID: byKID,
+            skipped: skipped
+        )
     }
 
     /// The algorithm a JWK is for: its own `alg`, or the one its key type implies.

@@ -51,7 +51,8 @@ public struct RedisSettings: Sendable, Equatable {
         if raw.lowercased().hasPrefix("rediss://") {
             throw refuse(
                 "rediss:// (TLS) is not supported by this build's hiredis 0.14; "
-                    + "use a TLS sidecar (stunnel) and redis://")
+                    + "use a TLS sidecar (stunnel) and redis://"
+            )
         }
         guard raw.lowercased().hasPrefix("redis://") else { throw refuse(form) }
         var rest = Substring(raw.dropFirst("redis://".count))
@@ -120,7 +121,8 @@ public struct RedisSettings: Sendable, Equatable {
 
     /// `%XX` escapes in the user and password (a password may contain `@` or `:`).
     static func percentDecoded(
-        _ text: Substring, refuse: (String) -> SettingsError
+        _ text: Substring,
+        refuse: (String) -> SettingsError
     ) throws -> String {
         var bytes: [UInt8] = []
         var iterator = Array(text.utf8).makeIterator()
@@ -156,9 +158,15 @@ public struct RedisSettings: Sendable, Equatable {
             settings.password = password
         }
         settings.connectTimeoutMilliseconds = try values.wholeNumber(
-            "redis.connect.timeout.ms", default: defaultTimeoutMilliseconds, in: 1...60_000)
+            "redis.connect.timeout.ms",
+            default: defaultTimeoutMilliseconds,
+            in: 1...60_000
+        )
         settings.commandTimeoutMilliseconds = try values.wholeNumber(
-            "redis.command.timeout.ms", default: defaultTimeoutMilliseconds, in: 1...60_000)
+            "redis.command.timeout.ms",
+            default: defaultTimeoutMilliseconds,
+            in: 1...60_000
+        )
         return settings
     }
 }

@@ -77,7 +77,11 @@ public struct Settings: Sendable {
             throw SettingsError("MIRO_CLIENT_SECRET", "is required (or MIRO_CLIENT_SECRET_FILE)")
         }
         let ttl = try values.wholeNumber("token.ttl.seconds", default: 300, in: 1...Self.maximumTTLSeconds)
-        let minRemaining = try values.wholeNumber("token.min.remaining.seconds", default: 60, in: 0...Self.maximumTTLSeconds)
+        let minRemaining = try values.wholeNumber(
+            "token.min.remaining.seconds",
+            default: 60,
+            in: 0...Self.maximumTTLSeconds
+        )
         let caller = try CallerSettings(values: values)
         let origins = try Self.origins(values.string("cors.allowed.origins"))
         let logFormat: LogFormat

@@ -9,43 +9,66 @@ public enum SettingsCatalog {
     public static let entries: [Entry] = [
         .init(name: "MIRO_CLIENT_ID", defaultValue: "required", meaning: "Miro app client ID, the token's iss"),
         .init(
-            name: "MIRO_CLIENT_SECRET[_FILE]", defaultValue: "required",
-            meaning: "Miro app client secret, the HS256 signing key; at least 32 bytes"),
+            name: "MIRO_CLIENT_SECRET[_FILE]",
+            defaultValue: "required",
+            meaning: "Miro app client secret, the HS256 signing key; at least 32 bytes"
+        ),
         .init(
-            name: "TOKEN_TTL_SECONDS", defaultValue: "300",
-            meaning: "lifetime of a minted token; at most 86100, at least TOKEN_MIN_REMAINING_SECONDS + 30"),
+            name: "TOKEN_TTL_SECONDS",
+            defaultValue: "300",
+            meaning: "lifetime of a minted token; at most 86100, at least TOKEN_MIN_REMAINING_SECONDS + 30"
+        ),
         .init(
-            name: "TOKEN_MIN_REMAINING_SECONDS", defaultValue: "60",
-            meaning: "a token is served only with at least this much life left"),
+            name: "TOKEN_MIN_REMAINING_SECONDS",
+            defaultValue: "60",
+            meaning: "a token is served only with at least this much life left"
+        ),
         .init(
-            name: "CALLER_JWT_HS256_SECRET[_FILE]", defaultValue: "-",
-            meaning: "secret of the site's user tokens (HS256/384/512; 32/48/64 bytes); not the client secret"),
+            name: "CALLER_JWT_HS256_SECRET[_FILE]",
+            defaultValue: "-",
+            meaning: "secret of the site's user tokens (HS256/384/512; 32/48/64 bytes); not the client secret"
+        ),
         .init(
-            name: "CALLER_JWT_PUBLIC_KEY_FILE", defaultValue: "-",
-            meaning: "PEM public key of the site's user tokens (RS256, ES256 or EdDSA)"),
+            name: "CALLER_JWT_PUBLIC_KEY_FILE",
+            defaultValue: "-",
+            meaning: "PEM public key of the site's user tokens (RS256, ES256 or EdDSA)"
+        ),
         .init(
-            name: "CALLER_JWT_JWKS_FILE", defaultValue: "-",
-            meaning: "JWKS of the site's user tokens, chosen by kid (RS256, ES256, EdDSA)"),
+            name: "CALLER_JWT_JWKS_FILE",
+            defaultValue: "-",
+            meaning: "JWKS of the site's user tokens, chosen by kid (RS256, ES256, EdDSA)"
+        ),
         .init(name: "CALLER_JWT_ISSUER", defaultValue: "not checked", meaning: "required iss of caller tokens"),
         .init(name: "CALLER_JWT_AUDIENCE", defaultValue: "not checked", meaning: "required aud of caller tokens"),
         .init(
-            name: "CALLER_ACCEPT_MIRO_ID_TOKEN", defaultValue: "false",
-            meaning: "also accept Miro Web SDK id tokens (iss miro, sub = MIRO_CLIENT_ID)"),
+            name: "CALLER_ACCEPT_MIRO_ID_TOKEN",
+            defaultValue: "false",
+            meaning: "also accept Miro Web SDK id tokens (iss miro, sub = MIRO_CLIENT_ID)"
+        ),
         .init(
-            name: "CORS_ALLOWED_ORIGINS", defaultValue: "none",
-            meaning: "comma-separated origins allowed from a browser; '*' is refused"),
+            name: "CORS_ALLOWED_ORIGINS",
+            defaultValue: "none",
+            meaning: "comma-separated origins allowed from a browser; '*' is refused"
+        ),
         .init(name: "LOG_FORMAT", defaultValue: "json (text in --dev)", meaning: "json or text"),
         .init(name: "HOST", defaultValue: "127.0.0.1", meaning: "address to listen on"),
         .init(name: "PORT", defaultValue: "8080", meaning: "port to listen on (0 picks a free one)"),
         .init(
-            name: "REDIS_URL", defaultValue: "unset (in-process cache)",
+            name: "REDIS_URL",
+            defaultValue: "unset (in-process cache)",
             meaning: "redis://[[user]:password@]host[:port][/db] shares one token per window across replicas; "
-                + "no TLS (rediss:// is refused), no Redis Cluster"),
+                + "no TLS (rediss:// is refused), no Redis Cluster"
+        ),
         .init(
-            name: "REDIS_PASSWORD[_FILE]", defaultValue: "unset", meaning: "Redis password; overrides the URL's"),
+            name: "REDIS_PASSWORD[_FILE]",
+            defaultValue: "unset",
+            meaning: "Redis password; overrides the URL's"
+        ),
         .init(
-            name: "REDIS_CONNECT_TIMEOUT_MS", defaultValue: "200",
-            meaning: "bound on opening a Redis connection, name resolution and AUTH included"),
+            name: "REDIS_CONNECT_TIMEOUT_MS",
+            defaultValue: "200",
+            meaning: "bound on opening a Redis connection, name resolution and AUTH included"
+        ),
         .init(name: "REDIS_COMMAND_TIMEOUT_MS", defaultValue: "200", meaning: "bound on each Redis command"),
     ]
 

@@ -39,7 +39,11 @@ public struct MiroTokenSigner: Sendable {
             let header = try? JSONObjectReader.read(parts.decodedHeader ?? []),
             header.alg == "HS256", !header.hasCrit,
             let signature = parts.decodedSignature,
-            HMAC<SHA256>.isValidAuthenticationCode(signature, authenticating: parts.signingInput(of: bytes), using: key),
+            HMAC<SHA256>.isValidAuthenticationCode(
+                signature,
+                authenticating: parts.signingInput(of: bytes),
+                using: key
+            ),
             let payload = parts.decodedPayload,
             let claims = try? JSONObjectReader.read(payload),
             claims.iss == clientID,

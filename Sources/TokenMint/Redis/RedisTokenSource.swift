@@ -92,14 +92,16 @@ public struct RedisTokenSource: TokenSource {
             let retry = health.failed()
             logger.error(
                 "redis failed while storing the token; serving it unshared (degraded)",
-                metadata: ["error": "\(failure.error)", "retry_redis_in_ms": "\(retry.milliseconds)"])
+                metadata: ["error": "\(failure.error)", "retry_redis_in_ms": "\(retry.milliseconds)"]
+            )
             return failure.token
         } catch let error as RedisError {
             metrics.errors.increment()
             let retry = health.failed()
             logger.error(
                 "redis failed; minting locally (degraded)",
-                metadata: ["error": "\(error)", "retry_redis_in_ms": "\(retry.milliseconds)"])
+                metadata: ["error": "\(error)", "retry_redis_in_ms": "\(retry.milliseconds)"]
+            )
             return mintLocally(because: error)
         } catch {
             // Cancellation (shutdown) while waiting on the lock: still hand back a token rather than fail.
@@ -123,8 +125,12 @@ public struct RedisTokenSource: TokenSource {
     /// machine ends within ``maximumLockRounds`` rounds of at most ``lockTTL`` each.
     private func shared() async throws -> MiroToken {
         var machine = SharedRefreshStateMachine(
-            owner: owner, lockTTL: Self.lockTTL, rereadInterval: Self.rereadInterval,
-            rereadJitter: Self.rereadJitter, maximumRounds: Self.maximumLockRounds)
+            owner: owner,
+            lockTTL: Self.lockTTL,
+            rereadInterval: Self.rereadInterval,
+            rereadJitter: Self.rereadJitter,
+            maximumRounds: Self.maximumLockRounds
+        )
         let clock = ContinuousClock()
         var action = machine.start()
         var heldLock: String?
@@ -187,7 +193,8 @@ public struct RedisTokenSource: TokenSource {
         }
         logger.info(
             "minted the fleet's token",
-            metadata: ["token": "\(token.fingerprint)", "expires_at": "\(token.expiresAt)"])
+            metadata: ["token": "\(token.fingerprint)", "expires_at": "\(token.expiresAt)"]
+        )
         do {
             try await release(owner: lockOwner)
         } catch {
@@ -217,7 +224,8 @@ public struct RedisTokenSource: TokenSource {
                 metrics.errors.increment()
                 logger.warning(
                     "redis: ignoring a value under the token key that fails verification",
-                    metadata: ["value": "\(Fingerprint.of(bytes))"])
+                    metadata: ["value": "\(Fingerprint.of(bytes))"]
+                )
                 return nil
             }
             guard isFresh(token, at: now()) else { return nil }
@@ -248,7 +256,9 @@ public struct RedisTokenSource: TokenSource {
     static func refusal(_ message: String) -> RedisError {
         if message.hasPrefix("NOAUTH") {
             return RedisError(
-                .authentication, "the server requires a password: set REDIS_PASSWORD (or put it in REDIS_URL)")
+                .authentication,
+                "the server requires a password: set REDIS_PASSWORD (or put it in REDIS_URL)"
+            )
         }
         if message.hasPrefix("WRONGPASS") || message.hasPrefix("NOPERM") || message.contains("invalid password") {
             return RedisError(.authentication, message)
@@ -259,7 +269,9 @@ public struct RedisTokenSource: TokenSource {
     private func mintLocally(because error: RedisError) -> MiroToken {
         let token = local.mint(now: now())
         logger.warning(
-            "minted locally (degraded)", metadata: ["token": "\(token.fingerprint)", "reason": "\(error.kind)"])
+            "minted locally (degraded)",
+            metadata: ["token": "\(token.fingerprint)", "reason": "\(error.kind)"]
+        )
         return token
     }
 }

@@ -56,7 +56,9 @@ public final class LogWriter: Sendable {
             return (taken, buffer.dropped)
         }
         if dropped > 0 {
-            writeAll(Array(#"{"level":"warning","msg":"log lines dropped: buffer full","dropped":\#(dropped)}"#.utf8) + [10])
+            writeAll(
+                Array(#"{"level":"warning","msg":"log lines dropped: buffer full","dropped":\#(dropped)}"#.utf8) + [10]
+            )
         }
         if !bytes.isEmpty { writeAll(bytes) }
     }
@@ -95,13 +97,15 @@ private final class Thread: @unchecked Sendable {
         var handle = pthread_t()
         let box = Unmanaged.passRetained(self)
         let result = pthread_create(
-            &handle, nil,
+            &handle,
+            nil,
             { raw in
                 let thread = Unmanaged<Thread>.fromOpaque(raw!).takeRetainedValue()
                 thread.body()
                 return nil
             },
-            box.toOpaque())
+            box.toOpaque()
+        )
         if result == 0 { pthread_detach(handle) } else { box.release() }
     }
 }
