@@ -6,6 +6,7 @@ let package = Package(
     platforms: [.macOS(.v15)],
     products: [
         .executable(name: "tokenmint", targets: ["tokenmint"]),
+        .executable(name: "tokenmint-load", targets: ["tokenmint-load"]),
         .library(name: "TokenMint", targets: ["TokenMint"]),
         .library(name: "TokenMintServer", targets: ["TokenMintServer"]),
         .library(name: "TokenMintRedis", targets: ["TokenMintRedis"]),
@@ -22,6 +23,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift", from: "0.2.0"),
     ],
     targets: [
         // The domain: configuration, minting, caller verification, the token cache. No NIO here.
@@ -79,6 +81,29 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
+        // The load driver: a SwiftNIO HTTP/1.1 client with a signed caller population, per-answer token checks and
+        // HdrHistogram latencies. Its sources live under loadtest/ with its scenarios.
+        .target(
+            name: "TokenMintLoad",
+            dependencies: [
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "Histogram", package: "hdrhistogram-swift"),
+                .product(name: "JWTKit", package: "jwt-kit"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "ExtrasBase64", package: "swift-extras-base64"),
+            ],
+            path: "loadtest/Sources/TokenMintLoad"
+        ),
+        .executableTarget(
+            name: "tokenmint-load",
+            dependencies: [
+                "TokenMintLoad",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            path: "loadtest/Sources/tokenmint-load"
+        ),
         // Helpers the test targets share: a raw-socket HTTP client and independent JWT encoding.
         .target(
             name: "TokenMintTesting",
@@ -126,6 +151,7 @@ let package = Package(
             name: "IntegrationTests",
             dependencies: [
                 "tokenmint",
+                "tokenmint-load",
                 "TokenMintTesting",
             ]
         ),

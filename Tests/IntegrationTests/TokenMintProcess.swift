@@ -21,14 +21,19 @@ final class TokenMintProcess: @unchecked Sendable {
     /// The binary next to the test bundle (both are products of the same build), or `TOKENMINT_BINARY`.
     static var binary: URL {
         if let path = ProcessInfo.processInfo.environment["TOKENMINT_BINARY"] { return URL(fileURLWithPath: path) }
+        return product(named: "tokenmint")
+    }
+
+    /// An executable product of the same build as the test bundle.
+    static func product(named name: String) -> URL {
         var directory = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
         for _ in 0..<4 {
-            let candidate = directory.appendingPathComponent("tokenmint")
+            let candidate = directory.appendingPathComponent(name)
             if FileManager.default.isExecutableFile(atPath: candidate.path) { return candidate }
             directory = directory.deletingLastPathComponent()
         }
         return URL(fileURLWithPath: FileManager.default.currentDirectoryPath).appendingPathComponent(
-            ".build/debug/tokenmint"
+            ".build/debug/\(name)"
         )
     }
 
@@ -37,12 +42,12 @@ final class TokenMintProcess: @unchecked Sendable {
     var stdoutURL: URL { directory.appendingPathComponent("stdout") }
     var stderrURL: URL { directory.appendingPathComponent("stderr") }
 
-    init(environment: [String: String], arguments: [String] = []) throws {
+    init(environment: [String: String], arguments: [String] = [], executable: URL = TokenMintProcess.binary) throws {
         directory = FileManager.default.temporaryDirectory.appendingPathComponent("tokenmint-process-\(UUID())")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         _ = FileManager.default.createFile(atPath: directory.appendingPathComponent("stdout").path, contents: nil)
         _ = FileManager.default.createFile(atPath: directory.appendingPathComponent("stderr").path, contents: nil)
-        process.executableURL = Self.binary
+        process.executableURL = executable
         process.arguments = arguments
         process.environment = environment
         process.standardOutput = try FileHandle(forWritingTo: stdoutURL)

@@ -33,6 +33,8 @@ port_in_use() { # PORT -> 0 if something listens on 127.0.0.1:PORT or the port c
     python3 - "$1" <<'PY'
 import socket, sys
 s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+# as the servers themselves bind: a port left in TIME_WAIT by an earlier connection is free for them
+s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
 try:
     s.bind(("127.0.0.1", int(sys.argv[1])))
 except OSError:

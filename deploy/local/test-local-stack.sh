@@ -30,25 +30,30 @@ fi
 
 export TOKENMINT_BINARY="$binary"
 export TOKENMINT_LOCAL_DIR; TOKENMINT_LOCAL_DIR="$(mktemp -d /tmp/tokenmint-local-test.XXXXXX)"
-# Free loopback ports, chosen by the kernel: redis, nginx, and 3 consecutive ones for the replicas.
+# Free loopback ports for redis, nginx and 3 consecutive replicas, picked below the kernel's ephemeral range:
+# the tests running beside this one open many outgoing connections, whose ports come from that range and
+# would make a port chosen there busy a moment later.
 read -r redis_port lb_port base_port < <(python3 - <<'PY'
-import socket
-def free(n=1):
-    while True:
-        s = socket.socket(); s.bind(("127.0.0.1", 0)); p = s.getsockname()[1]; s.close()
-        if n == 1 or p + n - 1 > 65535: 
-            if n == 1: return p
-            continue
-        ok = True
-        for q in range(p, p + n):
-            t = socket.socket()
-            try: t.bind(("127.0.0.1", q))
-            except OSError: ok = False
-            finally: t.close()
-        if ok: return p
-a = free(); b = free(); c = free(3)
-while len({a, b} & set(range(c, c + 3))): c = free(3)
-print(a, b, c)
+import random, socket
+low = int(open("/proc/sys/net/ipv4/ip_local_port_range").read().split()[0])
+def bindable(port):
+    s = socket.socket()
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        s.bind(("127.0.0.1", port))
+        return True
+    except OSError:
+        return False
+    finally:
+        s.close()
+for _ in range(1000):
+    first = random.randrange(10000, max(10006, low - 5))
+    ports = range(first, first + 5)
+    if all(bindable(p) for p in ports):
+        print(first, first + 1, first + 2)
+        break
+else:
+    raise SystemExit("no 5 free consecutive loopback ports below %d" % low)
 PY
 )
 export TOKENMINT_LOCAL_REDIS_PORT="$redis_port" TOKENMINT_LOCAL_PORT="$lb_port" TOKENMINT_LOCAL_REPLICA_BASE_PORT="$base_port"
