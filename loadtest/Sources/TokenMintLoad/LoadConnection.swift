@@ -9,6 +9,8 @@ final class LoadConnection: @unchecked Sendable {
         case connecting
         case ready
         case inFlight
+        /// Answered with `Connection: close`; waiting for the socket to close.
+        case closing
         case closed
     }
 
@@ -25,6 +27,8 @@ final class LoadConnection: @unchecked Sendable {
     var isBadCaller = false
     var status = 0
     var hasNoStore = false
+    /// False when the answer said `Connection: close` (nginx does after `keepalive_requests`): reconnect, quietly.
+    var keepAlive = true
     var body: ByteBuffer?
 
     init(target: TargetURL, address: SocketAddress) {
@@ -51,6 +55,7 @@ final class LoadResponseHandler: ChannelInboundHandler {
         switch unwrapInboundIn(data) {
         case .head(let head):
             connection.status = Int(head.status.code)
+            connection.keepAlive = head.isKeepAlive
             connection.hasNoStore = head.headers[canonicalForm: "cache-control"].contains {
                 $0.utf8.count == 8 && $0.lowercased() == "no-store"
             }

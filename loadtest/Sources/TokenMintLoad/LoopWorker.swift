@@ -169,8 +169,10 @@ final class LoopWorker: @unchecked Sendable {
         if wasInFlight {
             record(.connectionClosed)
             // The request it carried is lost; in the open loop its place in the schedule is not taken back.
+            reconnectLater(connection)
+        } else {
+            connect(connection)  // closed between requests, as servers and proxies do: reconnect at once
         }
-        reconnectLater(connection)
     }
 
     // MARK: Requests
@@ -237,6 +239,11 @@ final class LoopWorker: @unchecked Sendable {
             failure = .tokenMalformed
         }
         connection.body = nil
+        if !connection.keepAlive {
+            // The server ends this connection after this answer; a new one replaces it (see `closed`).
+            connection.state = .closing
+            connection.channel?.close(promise: nil)
+        }
         if let failure {
             record(failure)
         } else if phase != .stopped {
@@ -313,7 +320,7 @@ final class LoopWorker: @unchecked Sendable {
         for connection in connections where connection.state == .inFlight {
             if now &- connection.startNanoseconds > timeoutNanoseconds {
                 record(.timeout)
-                connection.state = .ready  // so closing it does not count it twice
+                connection.state = .closing  // so closing it does not count it twice
                 connection.channel?.close(promise: nil)
             }
         }
