@@ -18,13 +18,15 @@ fail() { echo "scenario: error: $*" >&2; exit 1; }
 
 # Every process a scenario starts is stopped on exit, whatever the exit.
 scenario_cleanup() {
-    local step pid
+    local status=$? step pid
+    set +e   # cleanup must run to the end; the scenario's own status is kept
     for step in "${SCENARIO_CLEANUP[@]}"; do eval "$step" >/dev/null 2>&1 || true; done
-    for pid in "${SCENARIO_PIDS[@]}"; do kill -CONT "$pid" 2>/dev/null; kill "$pid" 2>/dev/null || true; done
+    for pid in "${SCENARIO_PIDS[@]}"; do kill -CONT "$pid" 2>/dev/null; kill "$pid" 2>/dev/null; done
     sleep 0.2
     for pid in "${SCENARIO_PIDS[@]}"; do kill -KILL "$pid" 2>/dev/null || true; done
-    wait 2>/dev/null || true
+    wait 2>/dev/null
     rm -rf "$WORK"
+    exit "$status"
 }
 trap scenario_cleanup EXIT
 trap 'exit 130' INT TERM

@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # Scenario 1, peer-compare: tokenmint (release) against the Node.js peer (WORKERS=2), measured interleaved in one
 # run with the same driver and the same caller population, at 64 and 256 connections. Prints a table and the
-# ratios tokenmint/node for requests/s, server CPU µs per request (from /proc) and p99.
+# ratios tokenmint/node for requests/s, server CPU µs per request (from /proc) and p99. Then an open loop at 70 % of
+# tokenmint's capacity found at 256 connections, against each server, for the latency targets.
 #
 # Usage: loadtest/scenarios/peer-compare.sh [SECONDS_PER_RUN=10] [ROUNDS=2]
-# Bounded: about 4 × ROUNDS × (SECONDS + 2) s. Loopback only; every process it starts is stopped on exit.
+# Bounded: about (4 × ROUNDS + 2) × (SECONDS + 2) s. Loopback only; every process it starts is stopped on exit.
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 duration="${1:-10}"
@@ -61,3 +62,20 @@ for conns in (64, 256):
     d = mean([x[3] for x in t + n])
     print(f"  {conns:3d} connections: req/s {r:.2f}x, server CPU us/req {c:.2f}x, p99 {p:.2f}x   (driver {d:.1f} us/req)")
 PY
+
+rate=$(python3 - "$results" <<'PY'
+import sys
+rates = [float(l.split("\t")[2]) for l in open(sys.argv[1]) if l.startswith("tokenmint\t256\t")]
+print(int(0.7 * sum(rates) / len(rates)))
+PY
+)
+echo
+say "open loop at $rate req/s (70 % of tokenmint's capacity at 256 connections), ${duration} s each"
+for server in tokenmint node; do
+    if [ "$server" = tokenmint ]; then port=$tm_port; pid=$tm_pid; else port=$node_port; pid=$node_pid; fi
+    json="$WORK/$server-open.json"
+    load "$json" "http://127.0.0.1:$port" --rate "$rate" --connections 256 --duration "$duration" --warmup 2 \
+        --caller-secret-file "$WORK/caller-secret" --client-secret-file "$WORK/client-secret" \
+        --client-id "$CLIENT_ID" --server-pid "$pid" --quiet --max-error-ratio 1 > "$WORK/$server-open.txt" || true
+    json_field "$json" '"%-10s answered %.0f req/s, p50 %.3f ms, p99 %.3f ms, p99.9 %.3f ms, max %.3f ms, errors %d, RSS %.1f MiB" % ("'"$server"'", r["requests_per_second"], r["latency"]["p50_micros"] / 1e3, r["latency"]["p99_micros"] / 1e3, r["latency"]["p999_micros"] / 1e3, r["latency"]["max_micros"] / 1e3, sum(r["errors"].values()), r["server_rss_bytes"] / 1048576)'
+done

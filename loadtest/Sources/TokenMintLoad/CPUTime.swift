@@ -16,39 +16,57 @@ enum CPUTime {
         return user + system
     }
 
-    /// User + system time of the given processes and their descendants, in microseconds; nil if none is readable.
-    static func processTreeMicroseconds(_ roots: [Int32]) -> Double? {
-        guard !roots.isEmpty else { return nil }
-        var stats: [Int32: (parent: Int32, ticks: Double)] = [:]
+    /// The given processes and all their descendants (Node's cluster workers are children of its primary).
+    static func processTree(_ roots: [Int32]) -> [Int32] {
+        guard !roots.isEmpty else { return [] }
+        var parents: [Int32: Int32] = [:]
         let entries = (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? []
         for entry in entries {
-            guard let pid = Int32(entry), let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
-                let close = stat.lastIndex(of: ")")
-            else { continue }
-            // Fields after "(comm)": state ppid ... utime(14) stime(15), counted from 1 over the whole line.
-            let fields = stat[stat.index(after: close)...].split(separator: " ")
-            guard fields.count > 13, let parent = Int32(fields[1]), let user = Double(fields[11]),
-                let system = Double(fields[12])
-            else { continue }
-            stats[pid] = (parent, user + system)
+            guard let pid = Int32(entry), let fields = statFields(pid), let parent = Int32(fields[1]) else { continue }
+            parents[pid] = parent
         }
-        var included = Set(roots.filter { stats[$0] != nil })
-        guard !included.isEmpty else { return nil }
-        var grew = true
+        var included = Set(roots.filter { parents[$0] != nil })
+        var grew = !included.isEmpty
         var rounds = 0
         while grew, rounds < 64 {  // bounded: process trees are not deeper than this
             grew = false
             rounds += 1
-            for (pid, stat) in stats where !included.contains(pid) && included.contains(stat.parent) {
+            for (pid, parent) in parents where !included.contains(pid) && included.contains(parent) {
                 included.insert(pid)
                 grew = true
             }
         }
-        let ticksPerSecond = Double(sysconf(Int32(_SC_CLK_TCK)))
-        return included.reduce(0) { $0 + stats[$1]!.ticks } / ticksPerSecond * 1e6
+        return Array(included)
     }
 
-    /// Resident set size of a process in bytes, from /proc.
+    /// User + system time of the given processes and their descendants, in microseconds; nil if none is readable.
+    static func processTreeMicroseconds(_ roots: [Int32]) -> Double? {
+        let tree = processTree(roots)
+        guard !tree.isEmpty else { return nil }
+        let ticksPerSecond = Double(sysconf(Int32(_SC_CLK_TCK)))
+        let ticks = tree.compactMap(statFields).reduce(0.0) { total, fields in
+            // utime and stime are fields 14 and 15 of the line, 12 and 13 after "(comm)".
+            total + (Double(fields[11]) ?? 0) + (Double(fields[12]) ?? 0)
+        }
+        return ticks / ticksPerSecond * 1e6
+    }
+
+    /// Resident set size of the given processes and their descendants, in bytes.
+    static func processTreeResidentBytes(_ roots: [Int32]) -> Int? {
+        let sizes = processTree(roots).compactMap(residentBytes)
+        return sizes.isEmpty ? nil : sizes.reduce(0, +)
+    }
+
+    /// The fields of /proc/PID/stat after "(comm)", which may itself hold spaces: state is [0], ppid [1].
+    private static func statFields(_ pid: Int32) -> [Substring]? {
+        guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
+            let close = stat.lastIndex(of: ")")
+        else { return nil }
+        let fields = stat[stat.index(after: close)...].split(separator: " ")
+        return fields.count > 13 ? fields : nil
+    }
+
+    /// Resident set size of one process in bytes, from /proc.
     static func residentBytes(of pid: Int32) -> Int? {
         guard let status = try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8),
             let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmRSS:") }),

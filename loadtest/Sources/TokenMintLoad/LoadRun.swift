@@ -94,7 +94,7 @@ public enum LoadRun {
         let measured = measureStart.duration(to: clock.now)
         let driverAfter = CPUTime.ownMicroseconds()
         let serverAfter = CPUTime.processTreeMicroseconds(plan.serverPIDs)
-        let rss = plan.serverPIDs.compactMap { CPUTime.residentBytes(of: $0) }
+        let rss = CPUTime.processTreeResidentBytes(plan.serverPIDs)
 
         var stats = LoopStats()
         for part in parts { stats.merge(part) }
@@ -107,7 +107,7 @@ public enum LoadRun {
             measuredSeconds: seconds(measured),
             driverCPUMicros: driverAfter - driverBefore,
             serverCPUMicros: serverCPU,
-            serverRSSBytes: rss.isEmpty ? nil : rss.reduce(0, +),
+            serverRSSBytes: rss,
             timeline: timeline
         )
     }

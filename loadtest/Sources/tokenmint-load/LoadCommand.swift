@@ -117,6 +117,8 @@ struct LoadCommand: AsyncParsableCommand {
             report = try await LoadRun.run(plan, progress: progress)
         } catch let error as LoadError {
             fail(error.description)
+        } catch {
+            fail("the run could not start: \(error)")
         }
         if interactive && !quiet { FileHandle.standardError.write(Data("\r\u{1B}[K".utf8)) }
         if let json {
