@@ -112,6 +112,36 @@ import Testing
         #expect(shared.health.backingOff() != nil)
     }
 
+    @Test func aDegradedReplicaKeepsItsTokenAndRejoinsTheFleetOnceRedisAnswers() async throws {
+        let redis = MemoryRedis()
+        redis.fail(with: RedisError(.io, "connection refused"))
+        let shared = source(redis)
+        #expect(shared.rejoinDelay == nil, "nothing to rejoin before the first try")
+        let own = try await shared.nextToken(held: nil, now: UnixTime.now())
+        let rejoin = try #require(shared.rejoinDelay)
+        #expect(rejoin > .zero && rejoin <= RedisHealth.initialBackoff * 2)
+
+        // Asked again early (the refresher does, to rejoin) while Redis is still away: the same token, no new mint.
+        let clock = ContinuousClock()
+        let deadline = clock.now + .seconds(5)
+        while let wait = shared.rejoinDelay, wait > .zero, clock.now < deadline {
+            try await Task.sleep(for: .milliseconds(50))
+        }
+        #expect(try await shared.nextToken(held: own, now: UnixTime.now()) == own)
+        #expect(shared.health.state == .degraded)
+
+        // Redis is back: after the (now longer) backoff the replica shares again and reports so.
+        redis.fail(with: nil)
+        let longer = clock.now + .seconds(8)
+        while let wait = shared.rejoinDelay, wait > .zero, clock.now < longer {
+            try await Task.sleep(for: .milliseconds(50))
+        }
+        let rejoined = try await shared.nextToken(held: own, now: UnixTime.now())
+        #expect(shared.health.state == .ok)
+        #expect(shared.rejoinDelay == nil)
+        #expect(redis[keys.token] == rejoined.compact, "the fleet's token is in Redis again")
+    }
+
     @Test func aStoreThatFailsServesTheTokenMintedUnderTheLockWithoutMintingAgain() async throws {
         let redis = MemoryRedis()
         let tokenKey = keys.token

@@ -135,4 +135,30 @@ import Testing
         #expect(calls >= 2)
         #expect(calls <= 10, "refreshed \(calls) times in 1.5 s")
     }
+
+    @Test func runAsksAgainEarlyWhenTheSourceWantsToRejoin() async throws {
+        /// Hands back a fresh token each time, and wants to be asked again in 100 ms for its first three calls (a
+        /// degraded shared store waiting for Redis), then not before the refresh time.
+        final class RejoiningSource: TokenSource {
+            let calls = Atomic<Int>(0)
+            func nextToken(held: MiroToken?, now: Double) async throws -> MiroToken {
+                calls.add(1, ordering: .relaxed)
+                return held ?? MiroToken(compact: "fresh", issuedAt: Int(now), expiresAt: Int(now) + 300)
+            }
+            var rejoinDelay: Duration? { calls.load(ordering: .relaxed) < 3 ? .milliseconds(100) : nil }
+        }
+        let source = RejoiningSource()
+        let refresher = TokenRefresher(
+            source: source,
+            cache: TokenCache(timing: timing),
+            metrics: TokenMetrics(factory: NOOPMetricsHandler.instance),
+            logger: Logger(label: "test")
+        )
+        let task = Task { await refresher.run() }
+        try await Task.sleep(for: .milliseconds(1500))
+        task.cancel()
+        // Without the rejoin hint the 300 s token would be refreshed once in 1.5 s; with it, three times, then the
+        // refresh time (minutes away) rules again.
+        #expect(source.calls.load(ordering: .relaxed) == 3)
+    }
 }

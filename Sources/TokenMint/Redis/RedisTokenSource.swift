@@ -75,9 +75,13 @@ public struct RedisTokenSource: TokenSource {
         self.holdLockForTesting = holdLockForTesting
     }
 
+    public var rejoinDelay: Duration? {
+        health.state == .degraded ? (health.backingOff() ?? .zero) : nil
+    }
+
     public func nextToken(held: MiroToken?, now _: Double) async throws -> MiroToken {
         if let wait = health.backingOff() {
-            return mintLocally(because: RedisError(.backingOff, "retrying Redis in \(wait.milliseconds) ms"))
+            return unshared(held: held, because: RedisError(.backingOff, "retrying Redis in \(wait.milliseconds) ms"))
         }
         do {
             let token = try await shared()
@@ -99,14 +103,21 @@ public struct RedisTokenSource: TokenSource {
             metrics.errors.increment()
             let retry = health.failed()
             logger.error(
-                "redis failed; minting locally (degraded)",
+                "redis failed; serving a token of this replica's own (degraded)",
                 metadata: ["error": "\(error)", "retry_redis_in_ms": "\(retry.milliseconds)"]
             )
-            return mintLocally(because: error)
+            return unshared(held: held, because: error)
         } catch {
             // Cancellation (shutdown) while waiting on the lock: still hand back a token rather than fail.
-            return mintLocally(because: RedisError(.io, "\(error)"))
+            return unshared(held: held, because: RedisError(.io, "\(error)"))
         }
+    }
+
+    /// Redis could not be used: keep the held token while it is fresh (an early attempt to rejoin the fleet that
+    /// failed changes nothing), else mint one here.
+    private func unshared(held: MiroToken?, because error: RedisError) -> MiroToken {
+        if let held, isFresh(held, at: now()) { return held }
+        return mintLocally(because: error)
     }
 
     /// Whether a token is worth adopting: its life left is above the latest point at which any replica starts

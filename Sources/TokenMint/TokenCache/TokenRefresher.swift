@@ -84,13 +84,15 @@ public final class TokenRefresher: Sendable {
         var generator = SystemRandomNumberGenerator()
         var backoff = Backoff(initial: Self.initialBackoff, maximum: Self.maximumBackoff)
         while !Task.isCancelled {
-            let delay: Duration
-            if let held = cache.held {
+            var delay: Duration
+            let held = cache.held
+            if let held {
                 let at = cache.timing.refreshTime(for: held, using: &generator)
                 delay = .milliseconds(max(0, Int(((at - now()) * 1000).rounded(.up))))
             } else {
                 delay = .zero
             }
+            if let rejoin = source.rejoinDelay, rejoin < delay { delay = rejoin }
             do {
                 if delay > .zero { try await Task.sleep(for: delay) }
             } catch {
@@ -98,10 +100,12 @@ public final class TokenRefresher: Sendable {
             }
             do {
                 let token = try await refresh()
-                logger.info(
-                    "token refreshed",
-                    metadata: ["token": "\(token.fingerprint)", "expires_at": "\(token.expiresAt)"]
-                )
+                if token != held {
+                    logger.info(
+                        "token refreshed",
+                        metadata: ["token": "\(token.fingerprint)", "expires_at": "\(token.expiresAt)"]
+                    )
+                }
                 if cache.timing.refreshTime(for: token, fraction: TokenTiming.refreshAheadFractions.lowerBound)
                     > now()
                 {

@@ -12,6 +12,15 @@ public protocol TokenSource: Sendable {
     /// - Returns: a token servable at `now`.
     /// - Throws: when no token could be produced; the refresher keeps serving `held` and retries with backoff.
     func nextToken(held: MiroToken?, now: Double) async throws -> MiroToken
+
+    /// How soon the source wants to be asked again, when that is before the held token's refresh time: a shared
+    /// store that is serving a token of its own while the store was unreachable asks to rejoin the fleet once its
+    /// backoff is over, rather than a whole window later. nil: at the refresh time, as usual.
+    var rejoinDelay: Duration? { get }
+}
+
+extension TokenSource {
+    public var rejoinDelay: Duration? { nil }
 }
 
 /// One replica on its own: mints a fresh token with the secret, which is all it needs.
