@@ -25,6 +25,9 @@ import Testing
         #expect(cache.held?.compact == "new")
         #expect(cache.servable(at: 1100)?.generation == generation)
         #expect(cache.store(MiroToken(compact: "newer", issuedAt: 1200, expiresAt: 1500)))
+        // The fleet's token, adopted on rejoining after an outage, replaces a replica's own newer one.
+        #expect(cache.store(MiroToken(compact: "fleet", issuedAt: 1150, expiresAt: 1450), replacingNewer: true))
+        #expect(cache.held?.compact == "fleet")
         #expect(cache.servable(at: 1200)?.generation != generation)
     }
 

@@ -30,13 +30,16 @@ public final class TokenCache: Sendable {
 
     /// Replaces the held token unless it would go backwards in time.
     ///
+    /// - Parameter replacingNewer: replace even a token that expires later. The refresher's source knows best: a
+    ///   replica that minted its own token while Redis was away must take the fleet's token on rejoining, although
+    ///   its own is newer, or the fleet would not converge until the next window.
     /// - Returns: whether `token` is now the one served.
     @discardableResult
-    public func store(_ token: MiroToken) -> Bool {
+    public func store(_ token: MiroToken, replacingNewer: Bool = false) -> Bool {
         state.withLock { current in
             if let existing = current {
                 if existing.token == token { return true }
-                if existing.token.expiresAt > token.expiresAt { return false }
+                if existing.token.expiresAt > token.expiresAt, !replacingNewer { return false }
             }
             current = Snapshot(token: token, generation: (current?.generation ?? 0) &+ 1)
             return true

@@ -69,7 +69,9 @@ public final class TokenRefresher: Sendable {
         defer { inFlight.withLock { if $0 == task { $0 = nil } } }
         do {
             let token = try await task.value
-            if cache.store(token) {
+            // Refreshes are single-flight, so what the source hands back is the answer, even when it is older than
+            // the held token (a shared store's fleet token, adopted on rejoining after an outage).
+            if cache.store(token, replacingNewer: true) {
                 metrics.expiry.record(token.expiresAt)
             }
             return token
