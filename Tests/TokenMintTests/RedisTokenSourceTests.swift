@@ -112,6 +112,14 @@ import Testing
         #expect(shared.health.backingOff() != nil)
     }
 
+    /// Waits, bounded, until the source's Redis backoff is over and it wants to be asked again.
+    func waitForRejoin(_ source: RedisTokenSource, atMost limit: Duration) async throws {
+        let deadline = ContinuousClock.now + limit
+        while let wait = source.rejoinDelay, wait > .zero, ContinuousClock.now < deadline {
+            try await Task.sleep(for: .milliseconds(50))
+        }
+    }
+
     @Test func aDegradedReplicaKeepsItsTokenAndRejoinsTheFleetOnceRedisAnswers() async throws {
         let redis = MemoryRedis()
         redis.fail(with: RedisError(.io, "connection refused"))
@@ -122,20 +130,13 @@ import Testing
         #expect(rejoin > .zero && rejoin <= RedisHealth.initialBackoff * 2)
 
         // Asked again early (the refresher does, to rejoin) while Redis is still away: the same token, no new mint.
-        let clock = ContinuousClock()
-        let deadline = clock.now + .seconds(5)
-        while let wait = shared.rejoinDelay, wait > .zero, clock.now < deadline {
-            try await Task.sleep(for: .milliseconds(50))
-        }
+        try await waitForRejoin(shared, atMost: .seconds(5))
         #expect(try await shared.nextToken(held: own, now: UnixTime.now()) == own)
         #expect(shared.health.state == .degraded)
 
         // Redis is back: after the (now longer) backoff the replica shares again and reports so.
         redis.fail(with: nil)
-        let longer = clock.now + .seconds(8)
-        while let wait = shared.rejoinDelay, wait > .zero, clock.now < longer {
-            try await Task.sleep(for: .milliseconds(50))
-        }
+        try await waitForRejoin(shared, atMost: .seconds(8))
         let rejoined = try await shared.nextToken(held: own, now: UnixTime.now())
         #expect(shared.health.state == .ok)
         #expect(shared.rejoinDelay == nil)

@@ -44,13 +44,21 @@ import Testing
         struct SourceDown: Error {}
     }
 
-    func refresher(_ source: CountingSource) -> TokenRefresher {
+    func refresher(_ source: some TokenSource) -> TokenRefresher {
         TokenRefresher(
             source: source,
             cache: TokenCache(timing: timing),
             metrics: TokenMetrics(factory: NOOPMetricsHandler.instance),
             logger: Logger(label: "test")
         )
+    }
+
+    /// Lets a refresher's background loop run for `duration`, then cancels it.
+    func runRefresher(with source: some TokenSource, for duration: Duration) async throws {
+        let refresher = refresher(source)
+        let task = Task { await refresher.run() }
+        try await Task.sleep(for: duration)
+        task.cancel()
     }
 
     @Test func concurrentRefreshesCollapseIntoOne() async throws {
@@ -124,15 +132,7 @@ import Testing
             }
         }
         let source = StaleSource()
-        let refresher = TokenRefresher(
-            source: source,
-            cache: TokenCache(timing: timing),
-            metrics: TokenMetrics(factory: NOOPMetricsHandler.instance),
-            logger: Logger(label: "test")
-        )
-        let task = Task { await refresher.run() }
-        try await Task.sleep(for: .milliseconds(1500))
-        task.cancel()
+        try await runRefresher(with: source, for: .milliseconds(1500))
         let calls = source.calls.load(ordering: .relaxed)
         // Backoff from 100 ms doubling allows about 5 calls in 1.5 s; a loop without it makes thousands.
         #expect(calls >= 2)
@@ -151,15 +151,7 @@ import Testing
             var rejoinDelay: Duration? { calls.load(ordering: .relaxed) < 3 ? .milliseconds(100) : nil }
         }
         let source = RejoiningSource()
-        let refresher = TokenRefresher(
-            source: source,
-            cache: TokenCache(timing: timing),
-            metrics: TokenMetrics(factory: NOOPMetricsHandler.instance),
-            logger: Logger(label: "test")
-        )
-        let task = Task { await refresher.run() }
-        try await Task.sleep(for: .milliseconds(1500))
-        task.cancel()
+        try await runRefresher(with: source, for: .milliseconds(1500))
         // Without the rejoin hint the 300 s token would be refreshed once in 1.5 s; with it, three times, then the
         // refresh time (minutes away) rules again.
         #expect(source.calls.load(ordering: .relaxed) == 3)

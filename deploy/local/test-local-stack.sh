@@ -30,32 +30,8 @@ fi
 
 export TOKENMINT_BINARY="$binary"
 export TOKENMINT_LOCAL_DIR; TOKENMINT_LOCAL_DIR="$(mktemp -d /tmp/tokenmint-local-test.XXXXXX)"
-# Free loopback ports for redis, nginx and 3 consecutive replicas, picked below the kernel's ephemeral range:
-# the tests running beside this one open many outgoing connections, whose ports come from that range and
-# would make a port chosen there busy a moment later.
-read -r redis_port lb_port base_port < <(python3 - <<'PY'
-import random, socket
-low = int(open("/proc/sys/net/ipv4/ip_local_port_range").read().split()[0])
-def bindable(port):
-    s = socket.socket()
-    s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    try:
-        s.bind(("127.0.0.1", port))
-        return True
-    except OSError:
-        return False
-    finally:
-        s.close()
-for _ in range(1000):
-    first = random.randrange(10000, max(10006, low - 5))
-    ports = range(first, first + 5)
-    if all(bindable(p) for p in ports):
-        print(first, first + 1, first + 2)
-        break
-else:
-    raise SystemExit("no 5 free consecutive loopback ports below %d" % low)
-PY
-)
+# Free loopback ports for redis, nginx and 3 consecutive replicas (below the ephemeral range: see free-ports).
+read -r redis_port lb_port base_port _ < <("$here/free-ports" 5)
 export TOKENMINT_LOCAL_REDIS_PORT="$redis_port" TOKENMINT_LOCAL_PORT="$lb_port" TOKENMINT_LOCAL_REPLICA_BASE_PORT="$base_port"
 pids_started=()
 cleanup() {

@@ -12,9 +12,7 @@ duration="${1:-60}"
 replicas="${2:-4}"
 require_binaries
 start_local_stack "$replicas" 120 60
-secrets="$STACK_DIR/secrets"
-common=(--caller-secret-file "$secrets/caller-jwt-hs256-secret" --client-secret-file "$secrets/miro-client-secret"
-        --client-id "$CLIENT_ID" --min-remaining 60 --warmup 2 --duration "$duration" --quiet)
+common=("${DRIVER_CHECKS[@]}" --warmup 2 --duration "$duration" --quiet)
 minted_before=$(fleet_counter tokenmint_tokens_minted_total)
 stack_redis_cli config resetstat > /dev/null
 

@@ -42,30 +42,23 @@ require_binaries() {
 
 random_secret() { head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n'; }
 
-# N consecutive free loopback ports below the kernel's ephemeral range (outgoing connections take ports from
-# that range, and the load driver opens many).
-free_ports() { # N
-    python3 - "$1" <<'PY'
-import random, socket, sys
-n = int(sys.argv[1])
-low = int(open("/proc/sys/net/ipv4/ip_local_port_range").read().split()[0])
-def bindable(port):
-    s = socket.socket()
-    s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    try:
-        s.bind(("127.0.0.1", port)); return True
-    except OSError:
-        return False
-    finally:
-        s.close()
-for _ in range(1000):
-    first = random.randrange(10000, low - n)
-    if all(bindable(p) for p in range(first, first + n)):
-        print(" ".join(str(p) for p in range(first, first + n))); break
-else:
-    sys.exit("no free ports")
-PY
+# The driver's caller signing and token checks for the secrets in use: set by new_secrets or start_local_stack.
+DRIVER_CHECKS=()
+use_secrets() { # CALLER_SECRET_FILE CLIENT_SECRET_FILE MIN_REMAINING
+    DRIVER_CHECKS=(--caller-secret-file "$1" --client-secret-file "$2" --client-id "$CLIENT_ID" --min-remaining "$3")
 }
+
+# Fresh secrets for the servers a scenario starts itself: CLIENT_SECRET, CALLER_SECRET (also as files in $WORK).
+new_secrets() {
+    CLIENT_SECRET="$(random_secret)"
+    CALLER_SECRET="$(random_secret)"
+    printf '%s' "$CALLER_SECRET" > "$WORK/caller-secret"
+    printf '%s' "$CLIENT_SECRET" > "$WORK/client-secret"
+    use_secrets "$WORK/caller-secret" "$WORK/client-secret" 60
+}
+
+# N consecutive free loopback ports (below the kernel's ephemeral range: the driver opens many connections).
+free_ports() { "$REPO_ROOT/deploy/local/free-ports" "$1"; }
 
 wait_http() { # URL SECONDS
     local deadline=$((SECONDS + $2))
@@ -76,22 +69,22 @@ wait_http() { # URL SECONDS
     fail "$1 did not answer 200 within $2 s"
 }
 
-# A release tokenmint on PORT without Redis; its PID in $STARTED_PID.
-start_tokenmint() { # PORT CLIENT_SECRET CALLER_SECRET [ENV=VALUE...]
-    local port="$1" client="$2" caller="$3"; shift 3
-    env -i PATH="$PATH" MIRO_CLIENT_ID="$CLIENT_ID" MIRO_CLIENT_SECRET="$client" CALLER_JWT_HS256_SECRET="$caller" \
-        TOKEN_TTL_SECONDS=300 TOKEN_MIN_REMAINING_SECONDS=60 HOST=127.0.0.1 PORT="$port" "$@" \
-        "$TOKENMINT_BINARY" > "$WORK/tokenmint-$port.log" 2>&1 &
+# A release tokenmint on PORT without Redis, with new_secrets' secrets; its PID in $STARTED_PID.
+start_tokenmint() { # PORT
+    local port="$1"
+    env -i PATH="$PATH" MIRO_CLIENT_ID="$CLIENT_ID" MIRO_CLIENT_SECRET="$CLIENT_SECRET" \
+        CALLER_JWT_HS256_SECRET="$CALLER_SECRET" TOKEN_TTL_SECONDS=300 TOKEN_MIN_REMAINING_SECONDS=60 \
+        HOST=127.0.0.1 PORT="$port" "$TOKENMINT_BINARY" > "$WORK/tokenmint-$port.log" 2>&1 &
     STARTED_PID=$!
     SCENARIO_PIDS+=("$STARTED_PID")
     wait_http "http://127.0.0.1:$port/readyz" 20
 }
 
 # The Node peer (WORKERS=2) on PORT with the same settings; its PID in $STARTED_PID.
-start_node_peer() { # PORT CLIENT_SECRET CALLER_SECRET
+start_node_peer() { # PORT
     require node nodejs
     [ -f "$NODE_PEER" ] || fail "no Node peer at $NODE_PEER (set NODE_PEER)"
-    env -i PATH="$PATH" MIRO_CLIENT_ID="$CLIENT_ID" MIRO_CLIENT_SECRET="$2" CALLER_JWT_HS256_SECRET="$3" \
+    env -i PATH="$PATH" MIRO_CLIENT_ID="$CLIENT_ID" MIRO_CLIENT_SECRET="$CLIENT_SECRET" CALLER_JWT_HS256_SECRET="$CALLER_SECRET" \
         TOKEN_TTL_SECONDS=300 TOKEN_MIN_REMAINING_SECONDS=60 HOST=127.0.0.1 PORT="$1" WORKERS=2 \
         node "$NODE_PEER" > "$WORK/node-$1.log" 2>&1 &
     STARTED_PID=$!
@@ -118,7 +111,7 @@ rss_mib() { awk '/VmRSS/ {printf "%.1f", $2 / 1024}' "/proc/$1/status"; }
 fd_count() { find "/proc/$1/fd" -mindepth 1 -maxdepth 1 2>/dev/null | wc -l; }
 
 # deploy/local/up with N replicas on free ports in a temp dir, stopped on exit. Sets LB_URL, REPLICA_PORTS,
-# REDIS_PORT, STACK_DIR; the stack's secrets are files under $STACK_DIR/secrets.
+# REDIS_PORT, STACK_DIR and DRIVER_CHECKS (for the stack's secrets, files under $STACK_DIR/secrets).
 start_local_stack() { # N [TTL] [MIN_REMAINING]
     require redis-server redis-server; require redis-cli redis-tools; require nginx nginx-light
     local n="$1" ports
@@ -130,6 +123,7 @@ start_local_stack() { # N [TTL] [MIN_REMAINING]
     SCENARIO_CLEANUP+=("'$REPO_ROOT/deploy/local/down'")
     "$REPO_ROOT/deploy/local/up" "$n" > "$WORK/stack-up.log" 2>&1 || { cat "$WORK/stack-up.log"; fail "deploy/local/up failed"; }
     STACK_DIR="$TOKENMINT_LOCAL_DIR"
+    use_secrets "$STACK_DIR/secrets/caller-jwt-hs256-secret" "$STACK_DIR/secrets/miro-client-secret" "${3:-60}"
     LB_URL="http://127.0.0.1:${ports[1]}"
     REDIS_PORT="${ports[0]}"
     REPLICA_PORTS=("${ports[@]:2}")

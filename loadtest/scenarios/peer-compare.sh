@@ -12,15 +12,12 @@ duration="${1:-10}"
 rounds="${2:-2}"
 require_binaries
 
-client_secret="$(random_secret)"
-caller_secret="$(random_secret)"
+new_secrets
 read -r tm_port node_port < <(free_ports 2)
-start_tokenmint "$tm_port" "$client_secret" "$caller_secret"
+start_tokenmint "$tm_port"
 tm_pid=$STARTED_PID
-start_node_peer "$node_port" "$client_secret" "$caller_secret"
+start_node_peer "$node_port"
 node_pid=$STARTED_PID
-printf '%s' "$caller_secret" > "$WORK/caller-secret"
-printf '%s' "$client_secret" > "$WORK/client-secret"
 
 say "tokenmint (release) pid $tm_pid, node $(node --version) pid $node_pid, $(nproc) cores"
 printf '%-10s %5s %6s %12s %9s %9s %13s %13s %8s\n' server conns round "req/s" "p99 ms" "p99.9 ms" "server us/req" "driver us/req" "RSS MiB"
@@ -34,8 +31,7 @@ for round in $(seq 1 "$rounds"); do
             if [ "$server" = tokenmint ]; then port=$tm_port; pid=$tm_pid; else port=$node_port; pid=$node_pid; fi
             json="$WORK/$server-$conns-$round.json"
             load "$json" "http://127.0.0.1:$port" --connections "$conns" --duration "$duration" --warmup 2 \
-                --caller-secret-file "$WORK/caller-secret" --client-secret-file "$WORK/client-secret" \
-                --client-id "$CLIENT_ID" --server-pid "$pid" --quiet > "$WORK/$server-$conns-$round.txt" \
+                "${DRIVER_CHECKS[@]}" --server-pid "$pid" --quiet > "$WORK/$server-$conns-$round.txt" \
                 || { cat "$WORK/$server-$conns-$round.txt"; fail "the $server run at $conns connections failed"; }
             line=$(json_field "$json" '"%.0f %.3f %.3f %.2f %.2f %.1f" % (r["requests_per_second"], r["latency"]["p99_micros"] / 1e3, r["latency"]["p999_micros"] / 1e3, r["server_cpu_micros_per_request"], r["driver_cpu_micros_per_request"], r["server_rss_bytes"] / 1048576)')
             read -r rps p99 p999 server_cpu driver_cpu rss <<< "$line"
@@ -75,7 +71,6 @@ for server in tokenmint node; do
     if [ "$server" = tokenmint ]; then port=$tm_port; pid=$tm_pid; else port=$node_port; pid=$node_pid; fi
     json="$WORK/$server-open.json"
     load "$json" "http://127.0.0.1:$port" --rate "$rate" --connections 256 --duration "$duration" --warmup 2 \
-        --caller-secret-file "$WORK/caller-secret" --client-secret-file "$WORK/client-secret" \
-        --client-id "$CLIENT_ID" --server-pid "$pid" --quiet --max-error-ratio 1 > "$WORK/$server-open.txt" || true
+        "${DRIVER_CHECKS[@]}" --server-pid "$pid" --quiet --max-error-ratio 1 > "$WORK/$server-open.txt" || true
     json_field "$json" '"%-10s answered %.0f req/s, p50 %.3f ms, p99 %.3f ms, p99.9 %.3f ms, max %.3f ms, errors %d, RSS %.1f MiB" % ("'"$server"'", r["requests_per_second"], r["latency"]["p50_micros"] / 1e3, r["latency"]["p99_micros"] / 1e3, r["latency"]["p999_micros"] / 1e3, r["latency"]["max_micros"] / 1e3, sum(r["errors"].values()), r["server_rss_bytes"] / 1048576)'
 done

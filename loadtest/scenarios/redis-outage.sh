@@ -10,13 +10,11 @@ source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 rate="${1:-2000}"
 require_binaries
 start_local_stack 4 120 60
-secrets="$STACK_DIR/secrets"
 redis_pid=$(stack_pid redis)
 
 say "open loop through nginx at $rate req/s for 50 s; max error ratio 0"
 load "$WORK/outage.json" "$LB_URL" --rate "$rate" --connections 128 --duration 50 --warmup 2 \
-    --caller-secret-file "$secrets/caller-jwt-hs256-secret" --client-secret-file "$secrets/miro-client-secret" \
-    --client-id "$CLIENT_ID" --min-remaining 60 --max-error-ratio 0 --quiet > "$WORK/outage.txt" &
+    "${DRIVER_CHECKS[@]}" --max-error-ratio 0 --quiet > "$WORK/outage.txt" &
 driver=$!
 SCENARIO_PIDS+=("$driver")
 sleep 10

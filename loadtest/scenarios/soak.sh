@@ -13,14 +13,11 @@ rate="${2:-5000}"
 [ "$duration" -ge 120 ] || fail "a soak needs at least 120 s"
 require_binaries
 start_local_stack 1 120 60
-secrets="$STACK_DIR/secrets"
 pid=$(stack_pid replica-1)
 
 say "open loop at $rate req/s straight to the replica (:${REPLICA_PORTS[0]}, pid $pid) for $duration s"
 load "$WORK/soak.json" "http://127.0.0.1:${REPLICA_PORTS[0]}" --rate "$rate" --connections 64 --duration "$duration" \
-    --warmup 10 --caller-secret-file "$secrets/caller-jwt-hs256-secret" \
-    --client-secret-file "$secrets/miro-client-secret" --client-id "$CLIENT_ID" --min-remaining 60 \
-    --server-pid "$pid" --quiet > "$WORK/soak.txt" &
+    --warmup 10 "${DRIVER_CHECKS[@]}" --server-pid "$pid" --quiet > "$WORK/soak.txt" &
 driver=$!
 SCENARIO_PIDS+=("$driver")
 samples="$WORK/samples.tsv"

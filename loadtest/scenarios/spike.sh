@@ -9,15 +9,12 @@
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 require_binaries
-client_secret="$(random_secret)"
-caller_secret="$(random_secret)"
-printf '%s' "$caller_secret" > "$WORK/caller-secret"
-printf '%s' "$client_secret" > "$WORK/client-secret"
+new_secrets
 read -r port < <(free_ports 1)
-start_tokenmint "$port" "$client_secret" "$caller_secret"
+start_tokenmint "$port"
 pid=$STARTED_PID
 url="http://127.0.0.1:$port"
-common=(--caller-secret-file "$WORK/caller-secret" --client-secret-file "$WORK/client-secret" --client-id "$CLIENT_ID" --quiet)
+common=("${DRIVER_CHECKS[@]}" --quiet)
 
 load "$WORK/capacity.json" "$url" --connections 256 --duration 5 --warmup 2 "${common[@]}" > /dev/null \
     || fail "the capacity run failed"

@@ -39,9 +39,8 @@ enum CPUTime {
         return Array(included)
     }
 
-    /// User + system time of the given processes and their descendants, in microseconds; nil if none is readable.
-    static func processTreeMicroseconds(_ roots: [Int32]) -> Double? {
-        let tree = processTree(roots)
+    /// User + system time of the processes of a tree (``processTree(_:)``), in microseconds; nil if it is empty.
+    static func microseconds(of tree: [Int32]) -> Double? {
         guard !tree.isEmpty else { return nil }
         let ticksPerSecond = Double(sysconf(Int32(_SC_CLK_TCK)))
         let ticks = tree.compactMap(statFields).reduce(0.0) { total, fields in
@@ -51,9 +50,9 @@ enum CPUTime {
         return ticks / ticksPerSecond * 1e6
     }
 
-    /// Resident set size of the given processes and their descendants, in bytes.
-    static func processTreeResidentBytes(_ roots: [Int32]) -> Int? {
-        let sizes = processTree(roots).compactMap(residentBytes)
+    /// Resident set size of the processes of a tree, in bytes.
+    static func residentBytes(of tree: [Int32]) -> Int? {
+        let sizes = tree.compactMap(residentBytes(ofProcess:))
         return sizes.isEmpty ? nil : sizes.reduce(0, +)
     }
 
@@ -67,7 +66,7 @@ enum CPUTime {
     }
 
     /// Resident set size of one process in bytes, from /proc.
-    static func residentBytes(of pid: Int32) -> Int? {
+    private static func residentBytes(ofProcess pid: Int32) -> Int? {
         guard let status = try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8),
             let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmRSS:") }),
             let kib = Int(line.split(separator: " ", omittingEmptySubsequences: true).dropFirst().first ?? "")

@@ -149,6 +149,8 @@ public struct LoadReport: Codable, Sendable {
         passed = reasons.isEmpty
     }
 
+    private var errorCount: UInt64 { errors.values.reduce(0, +) }
+
     /// The human-readable report, ending with the one-line summary.
     public var text: String {
         var lines: [String] = []
@@ -161,7 +163,7 @@ public struct LoadReport: Codable, Sendable {
         lines.append("  targets:       \(targets.joined(separator: " "))")
         lines.append(
             "  answers:       \(requests) (\(succeeded) tokens, \(rejected) bad callers refused, "
-                + "\(errors.values.reduce(0, +)) errors)"
+                + "\(errorCount) errors)"
         )
         lines.append("  throughput:    \(Self.format(requestsPerSecond, digits: 1)) req/s")
         lines.append("  latency:       \(Self.describe(latency))")
@@ -189,7 +191,7 @@ public struct LoadReport: Codable, Sendable {
         let verdict = passed ? "PASS" : "FAIL (\(failureReasons.joined(separator: "; ")))"
         return "tokenmint-load: \(verdict): \(requests) requests, \(Self.format(requestsPerSecond, digits: 1)) req/s, "
             + "p99 \(Self.millis(latency.p99Micros)) ms, p99.9 \(Self.millis(latency.p999Micros)) ms, "
-            + "errors \(errors.values.reduce(0, +)), violations \(violations.values.reduce(0, +)), "
+            + "errors \(errorCount), violations \(violations.values.reduce(0, +)), "
             + "distinct tokens \(distinctTokens)"
     }
 

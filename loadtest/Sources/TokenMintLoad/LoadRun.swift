@@ -81,7 +81,7 @@ public enum LoadRun {
         try await watch(until: warmupEnd, workers: workers, label: "warmup", progress: progress)
 
         let driverBefore = CPUTime.ownMicroseconds()
-        let serverBefore = CPUTime.processTreeMicroseconds(plan.serverPIDs)
+        let serverBefore = CPUTime.microseconds(of: CPUTime.processTree(plan.serverPIDs))
         try await all(workers) { $0.beginMeasuring() }
         let measureStart = clock.now
         let timeline = try await watch(
@@ -93,8 +93,9 @@ public enum LoadRun {
         let parts = try await all(workers) { $0.stop() }
         let measured = measureStart.duration(to: clock.now)
         let driverAfter = CPUTime.ownMicroseconds()
-        let serverAfter = CPUTime.processTreeMicroseconds(plan.serverPIDs)
-        let rss = CPUTime.processTreeResidentBytes(plan.serverPIDs)
+        let serverTree = CPUTime.processTree(plan.serverPIDs)  // one /proc scan for both readings
+        let serverAfter = CPUTime.microseconds(of: serverTree)
+        let rss = CPUTime.residentBytes(of: serverTree)
 
         var stats = LoopStats()
         for part in parts { stats.merge(part) }
