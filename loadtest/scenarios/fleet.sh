@@ -30,7 +30,7 @@ tail -n 1 "$WORK/open.txt"
 commands=$(redis_commands)
 minted_after=$(fleet_counter tokenmint_tokens_minted_total)
 echo
-stack_redis_cli info commandstats | tr -d '\r' | grep '^cmdstat_' | grep -v -E '^cmdstat_(config|info|ping|auth)' | sed 's/^/  /'
+stack_redis_cli info commandstats | tr -d '\r' | sed -n -E '/^cmdstat_(config|info|ping|auth)[:|]/d; s/^cmdstat_/  cmdstat_/p'
 python3 - "$WORK/closed.json" "$WORK/open.json" "$commands" "$minted_before" "$minted_after" "$replicas" <<'PY'
 import json, sys
 closed, opened = (json.load(open(p)) for p in sys.argv[1:3])

@@ -134,8 +134,10 @@ stack_redis_cli() { REDISCLI_AUTH="$(cat "$STACK_DIR/secrets/redis-password")" r
 
 # Commands the replicas sent to Redis since the last CONFIG RESETSTAT (not counting this script's own).
 redis_commands() {
-    stack_redis_cli info commandstats | tr -d '\r' | grep -v -E '^cmdstat_(config|info|ping|auth)' \
-        | sed -n 's/^cmdstat_[^:]*:calls=\([0-9]*\),.*/\1/p' | awk '{s += $1} END {print s + 0}'
+    # sed, not grep: no command at all (a run shorter than a refresh) must count 0, not fail the pipeline
+    stack_redis_cli info commandstats | tr -d '\r' \
+        | sed -n -E '/^cmdstat_(config|info|ping|auth)[:|]/d; s/^cmdstat_[^:]*:calls=([0-9]*),.*/\1/p' \
+        | awk '{s += $1} END {print s + 0}'
 }
 
 # The sum over the stack's replicas of a counter from /metrics.
