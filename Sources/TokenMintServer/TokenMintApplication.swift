@@ -107,18 +107,36 @@ public struct TokenMintApplication: Sendable {
     }
 
     /// Runs until SIGTERM or SIGINT, then drains and returns.
-    public func run(logger: Logger) async throws {
+    ///
+    /// The socket is bound inside the service group, after the group has trapped SIGTERM and SIGINT: a signal sent
+    /// the moment the replica announces itself (a test, or Kubernetes deleting a pod that just started) then drains
+    /// it instead of killing it with the default action and losing its buffered log lines.
+    ///
+    /// - Parameter listening: called once with the bound port, when the replica accepts connections.
+    /// - Throws: ``HTTPServer/ListenError`` if the socket cannot be bound.
+    public func run(logger: Logger, listening: @escaping @Sendable (Int) -> Void = { _ in }) async throws {
         let group = ServiceGroup(
             configuration: .init(
                 services: [
                     .init(service: RefreshService(refresher: refresher, closeRedis: closeRedis)),
-                    .init(service: server),
+                    .init(service: ListeningService(server: server, listening: listening)),
                 ],
                 gracefulShutdownSignals: [.sigterm, .sigint],
                 logger: logger
             )
         )
         try await group.run()
+    }
+}
+
+/// Binds the server, says so, then serves until graceful shutdown.
+struct ListeningService: Service {
+    let server: HTTPServer
+    let listening: @Sendable (Int) -> Void
+
+    func run() async throws {
+        listening(try await server.start())
+        try await server.run()
     }
 }
 

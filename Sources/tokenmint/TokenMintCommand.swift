@@ -39,8 +39,7 @@ struct TokenMintCommand: AsyncParsableCommand {
         signal(SIGPIPE, SIG_IGN)
 
         var environment = ProcessInfo.processInfo.environment
-        var generated = DevDefaults.Generated()
-        if dev { generated = DevDefaults.fill(&environment) }
+        let generated = dev ? DevDefaults.fill(&environment) : DevDefaults.Generated()
 
         let settings: Settings
         do {
@@ -66,17 +65,15 @@ struct TokenMintCommand: AsyncParsableCommand {
             writer.flush()
             Self.fail(error)
         }
-        let port: Int
+        let dev = self.dev
         do {
-            port = try await application.server.start()
-        } catch {
+            try await application.run(logger: logger) { port in
+                if dev { DevDefaults.printBanner(settings: settings, generated: generated, port: port) }
+            }
+        } catch let error as HTTPServer.ListenError {
             writer.flush()
             Self.fail(SettingsError("PORT", "\(error)"))
         }
-        if dev {
-            DevDefaults.printBanner(settings: settings, generated: generated, port: port)
-        }
-        try await application.run(logger: logger)
         logger.info("stopped")
     }
 

@@ -82,6 +82,24 @@ import Glibc
         #expect(!process.stderr.contains(token))
     }
 
+    /// A SIGTERM sent the moment the replica announces itself drains it (exit 0) rather than killing it: the socket
+    /// is bound only after SIGTERM is trapped (before that, each round here failed: the default action killed it).
+    @Test func aSIGTERMAsSoonAsItListensStillExitsCleanly() async throws {
+        for _ in 0..<5 {
+            let process = try TokenMintProcess(
+                environment: ["PORT": "0", "PATH": "/usr/bin:/bin"],
+                arguments: ["--dev"]
+            )
+            let deadline = ContinuousClock.now + .seconds(10)
+            while !process.stdout.contains("curl"), ContinuousClock.now < deadline {
+                try await Task.sleep(for: .milliseconds(1))
+            }
+            process.signal(SIGTERM)
+            #expect(try await process.waitForExit() == 0, "\(process.stderr)")
+            #expect(process.stderr.contains("stopped"), "\(process.stderr)")
+        }
+    }
+
     /// SIGTERM: readiness turns 503 for requests in flight, new connections are refused, in-flight requests finish,
     /// and the process exits 0.
     @Test func sigtermDrains() async throws {
