@@ -21,7 +21,7 @@ public final class HTTPServer: Service, Sendable {
     public static let drainTimeout: TimeAmount = .seconds(10)
     /// A connection that sends nothing for this long is closed. Longer than the usual load balancer idle timeout
     /// (60 s), so the balancer, not tokenmint, closes idle keep-alive connections and never races a request.
-    static let idleTimeout: TimeAmount = .seconds(75)
+    public static let idleTimeout: TimeAmount = .seconds(75)
     /// 16 KiB of request headers, beyond which the answer is 431.
     static let maximumHeaderBytes = 16 * 1024
 
@@ -29,14 +29,16 @@ public final class HTTPServer: Service, Sendable {
     private let port: Int
     private let group: any EventLoopGroup
     private let environment: HandlerEnvironment
+    private let idleTimeout: TimeAmount
     private let quiesce: ServerQuiescingHelper
     private let channel = Mutex<(any Channel)?>(nil)
 
-    init(host: String, port: Int, group: any EventLoopGroup, environment: HandlerEnvironment) {
+    init(host: String, port: Int, group: any EventLoopGroup, environment: HandlerEnvironment, idleTimeout: TimeAmount) {
         self.host = host
         self.port = port
         self.group = group
         self.environment = environment
+        self.idleTimeout = idleTimeout
         self.quiesce = ServerQuiescingHelper(group: group)
     }
 
@@ -45,6 +47,7 @@ public final class HTTPServer: Service, Sendable {
     public func start() async throws -> Int {
         if let bound = channel.withLock({ $0 }) { return bound.localAddress?.port ?? port }
         let environment = self.environment
+        let idleTimeout = self.idleTimeout
         let quiesce = self.quiesce
         var limits = NIOHTTPDecoderLimitConfiguration()
         limits.maxHeaderListSize = Self.maximumHeaderBytes
@@ -64,7 +67,6 @@ public final class HTTPServer: Service, Sendable {
             .childChannelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
                     let sync = channel.pipeline.syncOperations
-                    try sync.addHandler(IdleStateHandler(readTimeout: Self.idleTimeout))
                     try sync.configureHTTPServerPipeline(
                         withPipeliningAssistance: true,
                         withErrorHandling: false,
@@ -72,14 +74,7 @@ public final class HTTPServer: Service, Sendable {
                         withEncoderConfiguration: .init(),
                         withDecoderLimitConfiguration: decoderLimits
                     )
-                    try sync.addHandler(
-                        ProtocolErrorHandler { problem in
-                            var ids = RequestIDGenerator()
-                            let envelope = ResponseEnvelope(requestID: ids.next(), origin: nil, keepAlive: false)
-                            return envelope.problem(problem, cors: environment.cors, allocator: ByteBufferAllocator())
-                        }
-                    )
-                    try sync.addHandler(TokenHTTPHandler(environment: environment))
+                    try sync.addHandler(TokenHTTPHandler(environment: environment, idleTimeout: idleTimeout))
                 }
             }
         let bound: any Channel

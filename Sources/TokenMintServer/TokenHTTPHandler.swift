@@ -10,6 +10,10 @@ import TokenMint
 /// Requests arrive one at a time even when the client pipelines them: NIO's `HTTPServerPipelineHandler` in front
 /// holds the next request until this one's `.end` is written, which is what makes the asynchronous public-key path
 /// safe.
+///
+/// It also closes idle connections and answers malformed HTTP itself, rather than through NIO's
+/// `IdleStateHandler` and a separate error handler: each handler in the pipeline is a hop for every read, write
+/// and flush of every request, and this pipeline's per-request cost is mostly such hops.
 final class TokenHTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
     typealias InboundIn = HTTPServerRequestPart
     typealias OutboundOut = HTTPServerResponsePart
@@ -39,9 +43,49 @@ final class TokenHTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
     private var requestIDs = RequestIDGenerator()
     /// The raw-JWT body and fingerprint of the last token served on this connection, rebuilt when the token changes.
     private var tokenResponse: (generation: UInt64, body: ByteBuffer, fingerprint: String)?
+    /// A connection that sends nothing for this long is closed.
+    private let idleTimeout: TimeAmount
+    /// When bytes last arrived, taken once per socket read (`channelReadComplete`), not per request part.
+    private var lastRead = NIODeadline.now()
+    private var idleCheck: Scheduled<Void>?
 
-    init(environment: HandlerEnvironment) {
+    init(environment: HandlerEnvironment, idleTimeout: TimeAmount) {
         self.environment = environment
+        self.idleTimeout = idleTimeout
+    }
+
+    func handlerAdded(context: ChannelHandlerContext) {
+        lastRead = .now()
+        scheduleIdleCheck(context: context, at: lastRead + idleTimeout)
+    }
+
+    func handlerRemoved(context: ChannelHandlerContext) {
+        idleCheck?.cancel()
+        idleCheck = nil
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        idleCheck?.cancel()
+        idleCheck = nil
+        context.fireChannelInactive()
+    }
+
+    func channelReadComplete(context: ChannelHandlerContext) {
+        lastRead = .now()
+        context.fireChannelReadComplete()
+    }
+
+    /// One timer per connection, re-armed for the remaining time when it fires early: no timer work per request.
+    private func scheduleIdleCheck(context: ChannelHandlerContext, at deadline: NIODeadline) {
+        idleCheck = context.eventLoop.assumeIsolated().scheduleTask(deadline: deadline) { [self] in
+            let due = lastRead + idleTimeout
+            if due <= .now() {
+                idleCheck = nil
+                context.close(promise: nil)
+            } else {
+                scheduleIdleCheck(context: context, at: due)
+            }
+        }
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
@@ -71,17 +115,33 @@ final class TokenHTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
         }
     }
 
-    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
-        if event is IdleStateHandler.IdleStateEvent {
+    /// Malformed HTTP gets an RFC 9457 problem instead of NIO's stock bare 400, then the connection closes:
+    /// oversized headers (the decoder's `headerOverflow`, limited to 16 KiB) are 431, anything else the parser
+    /// refuses is 400. The pipelining handler in front delivers a parser error only once any response in flight
+    /// has ended, so the answer is never interleaved with another. A broken connection (reset, unexpected I/O
+    /// error) is closed; there is nobody left to answer.
+    func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        guard let parserError = error as? HTTPParserError, !isDiscarding else {
             context.close(promise: nil)
-        } else {
-            context.fireUserInboundEventTriggered(event)
+            return
+        }
+        state = .discarding
+        let envelope = ResponseEnvelope(requestID: requestIDs.next(), origin: nil, keepAlive: false)
+        let (head, body) = envelope.problem(
+            parserError == .headerOverflow ? .headersTooLarge : .malformed,
+            cors: environment.cors,
+            allocator: context.channel.allocator
+        )
+        context.write(wrapOutboundOut(.head(head)), promise: nil)
+        context.write(wrapOutboundOut(.body(.byteBuffer(body))), promise: nil)
+        context.writeAndFlush(wrapOutboundOut(.end(nil))).assumeIsolated().whenComplete { _ in
+            context.close(promise: nil)
         }
     }
 
-    /// A broken connection (reset, unexpected I/O error) is closed; there is nobody left to answer.
-    func errorCaught(context: ChannelHandlerContext, error: any Error) {
-        context.close(promise: nil)
+    private var isDiscarding: Bool {
+        if case .discarding = state { return true }
+        return false
     }
 
     private func makeRequest(_ head: HTTPRequestHead) -> Request {

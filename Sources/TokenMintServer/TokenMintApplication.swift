@@ -26,6 +26,7 @@ public struct TokenMintApplication: Sendable {
         settings: Settings,
         logger: Logger,
         group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton,
+        idleTimeout: TimeAmount = HTTPServer.idleTimeout,
         now: @escaping @Sendable () -> Double = UnixTime.now,
         holdLockForTesting: Duration? = nil
     ) async throws -> TokenMintApplication {
@@ -95,7 +96,13 @@ public struct TokenMintApplication: Sendable {
             now: now,
             redisState: redisState
         )
-        let server = HTTPServer(host: settings.host, port: settings.port, group: group, environment: environment)
+        let server = HTTPServer(
+            host: settings.host,
+            port: settings.port,
+            group: group,
+            environment: environment,
+            idleTimeout: idleTimeout
+        )
         return TokenMintApplication(
             settings: settings,
             cache: cache,

@@ -1,6 +1,7 @@
 import Crypto
 import Foundation
 import Logging
+import NIOCore
 import Synchronization
 import TokenMint
 import TokenMintServer
@@ -38,13 +39,17 @@ struct LiveServer: Sendable {
         )
     }
 
-    static func start(_ settings: Settings = settings()) async throws -> LiveServer {
+    static func start(
+        _ settings: Settings = settings(),
+        idleTimeout: TimeAmount = HTTPServer.idleTimeout
+    ) async throws -> LiveServer {
         let clock = Clock()
         var logger = Logger(label: "tokenmint-test")
         logger.logLevel = .warning
         let application = try await TokenMintApplication.build(
             settings: settings,
             logger: logger,
+            idleTimeout: idleTimeout,
             now: { clock.now() }
         )
         let port = try await application.server.start()

@@ -1,5 +1,6 @@
 import Foundation
 import JWTKit
+import NIOCore
 import Testing
 import TokenMintTesting
 import TokenMint
@@ -267,6 +268,32 @@ import TokenMint
         let responses = try await server.client.exchange(raw, expecting: 3)
         #expect(responses.map(\.status) == [200, 200, 404])
         #expect(responses.map { $0.header("X-Request-Id") } == ["first", "second", "third"])
+    }
+
+    /// A silent connection is closed after the idle timeout; one that keeps sending requests is not, however long
+    /// it lives. Margins are wide (a request every 250 ms against 1.5 s) because the whole suite runs in parallel.
+    @Test func idleConnectionsAreClosedBusyOnesAreNot() async throws {
+        let server = try await LiveServer.start(idleTimeout: .milliseconds(1500))
+        defer { Task { await server.stop() } }
+        let silent = try RawHTTPClient.connect(port: server.port)
+        defer { close(silent) }
+        let busy = try RawHTTPClient.connect(port: server.port)
+        defer { close(busy) }
+
+        let start = ContinuousClock.now
+        for round in 0..<14 {
+            try RawHTTPClient.write(busy, Array(RawHTTPClient.request("GET", "/healthz").utf8))
+            let responses = try RawHTTPClient.read(busy, expecting: 1)
+            #expect(responses.map(\.status) == [200], "round \(round)")
+            try await Task.sleep(for: .milliseconds(250))
+        }
+        #expect(ContinuousClock.now - start > .seconds(3), "the busy connection outlived the timeout twice over")
+
+        // The silent one was closed long ago: reading it sees the end of the stream at once, not the 5 s timeout.
+        var byte: UInt8 = 0
+        let readStart = ContinuousClock.now
+        #expect(recv(silent, &byte, 1, 0) == 0)
+        #expect(ContinuousClock.now - readStart < .seconds(2))
     }
 
     @Test func requestIDsAreEchoedOnlyWhenSane() async throws {
