@@ -39,25 +39,32 @@ public final class HiredisConnection: RedisConnection, @unchecked Sendable {
         guard busy.compareExchange(expected: false, desired: true, ordering: .acquiringAndReleasing).exchanged else {
             throw RedisError(.timeout, "the previous Redis call has not returned yet")
         }
-        let budget = settings.connectTimeoutMilliseconds + settings.commandTimeoutMilliseconds + 50
-        return try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<RedisReply, any Error>) in
-            let once = ResumeOnce(continuation)
-            queue.async {
-                let result = Result { try self.blockingSend(arguments) }
-                self.busy.store(false, ordering: .releasing)
-                once.resume(result)
-            }
-            DispatchQueue.global().asyncAfter(deadline: .now() + .milliseconds(budget)) {
-                once.resume(.failure(RedisError(.timeout, "no answer within \(budget) ms")))
-            }
+        return try await onQueue {
+            defer { self.busy.store(false, ordering: .releasing) }
+            return try self.blockingSend(arguments)
         }
     }
 
+    /// Bounded like every call: shutdown does not wait for a queue still stuck in name resolution, which frees the
+    /// connection when it gets there.
     public func close() async {
-        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
-            queue.async {
-                self.disconnect()
-                continuation.resume()
+        try? await onQueue { self.disconnect() }
+    }
+
+    /// How long a caller waits for the queue: the connect and command timeouts, and a little for the hop.
+    private var budgetMilliseconds: Int {
+        settings.connectTimeoutMilliseconds + settings.commandTimeoutMilliseconds + 50
+    }
+
+    /// Runs `body` on the queue; throws ``RedisError/Kind-swift.struct/timeout`` once the budget has passed, and the
+    /// queue finishes the work on its own.
+    private func onQueue<Value: Sendable>(_ body: @escaping @Sendable () throws -> Value) async throws -> Value {
+        let budget = budgetMilliseconds
+        return try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Value, any Error>) in
+            let once = ResumeOnce(continuation)
+            queue.async { once.resume(Result(catching: body)) }
+            DispatchQueue.global().asyncAfter(deadline: .now() + .milliseconds(budget)) {
+                once.resume(.failure(RedisError(.timeout, "no answer within \(budget) ms")))
             }
         }
     }

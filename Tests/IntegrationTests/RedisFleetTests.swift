@@ -320,4 +320,54 @@ import Glibc
             #expect(try await replica.redisState() == (label == "unreachable" ? "degraded" : "ok"))
         }
     }
+
+    /// hiredis does not bound name resolution: with Redis's name taking 3 s to resolve (DESIGN.md: the Redis timeouts
+    /// bound "name resolution included"), the replica is ready within 1 s all the same, degraded, serves every request
+    /// from memory while the lookup hangs, joins Redis once the name has resolved, and stops on SIGTERM without
+    /// waiting for a lookup that still hangs.
+    @Test func aHangingNameLookupHoldsUpNeitherStartNorRequests() async throws {
+        let redis = try await RedisServer()
+        let resolver = try SlowResolver.build()
+        let hang = Duration.seconds(3)
+        let started = ContinuousClock.now
+        let replica = try await Replica.one(
+            redisURL: "redis://\(SlowResolver.name):\(redis.port)",
+            environment: resolver.environment(delay: hang)
+        )
+        let elapsed = ContinuousClock.now - started
+        print("time to ready with Redis's name hanging for \(hang): \(elapsed)")
+        #expect(elapsed < .seconds(1), "ready after \(elapsed)")
+        #expect(try await replica.redisState() == "degraded")
+        let (requests, failures) = try await withThrowingTaskGroup(of: (Int, Int).self) { group in
+            group.addTask { try await Self.load([replica]) }
+            try await Task.sleep(for: .milliseconds(1500))
+            group.cancelAll()
+            return try await group.next() ?? (0, 0)
+        }
+        #expect(ContinuousClock.now - started < hang, "the load did not run while the lookup hung")
+        #expect(requests > 20)
+        #expect(failures == 0, "\(failures) of \(requests) requests failed")
+
+        let deadline = ContinuousClock.now + .seconds(20)
+        var state = try await replica.redisState()
+        while state != "ok", ContinuousClock.now < deadline {
+            try await Task.sleep(for: .milliseconds(200))
+            state = try await replica.redisState()
+        }
+        #expect(state == "ok", "never rejoined Redis after the lookup answered")
+        #expect(try redis.cli(["GET", Self.tokenKey]) == (try await replica.token().body))
+        #expect(
+            replica.process.stdout.contains("redis timeout: no answer within"),
+            "the hung call is logged as a timeout"
+        )
+
+        // Nor does shutdown wait for a lookup that still hangs.
+        let stuck = try await Replica.one(
+            redisURL: "redis://\(SlowResolver.name):\(redis.port)",
+            environment: resolver.environment(delay: .seconds(60))
+        )
+        let stopping = ContinuousClock.now
+        #expect(try await stuck.stop() == 0)
+        #expect(ContinuousClock.now - stopping < .seconds(3), "stopped after \(ContinuousClock.now - stopping)")
+    }
 }
