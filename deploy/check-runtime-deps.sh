@@ -34,13 +34,7 @@ done
 
 # The runtime stage's packages: the `apt-get install` of the stage after the last `FROM ... AS runtime`.
 mapfile -t runtime_packages < <(
-    awk '
-        /^FROM .* AS runtime/ { inruntime = 1; next }
-        /^FROM / { inruntime = 0 }
-        /^[[:space:]]*#/ { next }
-        inruntime { print }
-    ' "$dockerfile" \
-    | sed -e ':a' -e '/\\$/N; s/\\\n//; ta' \
+    "$here/runtime-stage.sh" "$dockerfile" \
     | grep -o 'apt-get install[^&;]*' \
     | tr ' ' '\n' \
     | grep -v -e '^$' -e '^-' -e '^apt-get$' -e '^install$' \

@@ -149,6 +149,28 @@ import Glibc
         #expect(process.stdout.contains("drained"))
     }
 
+    /// Kubernetes runs the image as uid 65532 (`runAsNonRoot`): a replica must serve as a user without privileges.
+    /// Tests run as root in CI, where a socket option only root may set (SO_DEBUG, set by mistake for TCP_NODELAY)
+    /// passed while every connection of the unprivileged replica was reset. When the tests run as root, the binary
+    /// is started as 65532 through util-linux's `setpriv`.
+    @Test func servesAsAnUnprivilegedUser() async throws {
+        let asRoot = getuid() == 0
+        let dropPrivileges = ["--reuid=65532", "--regid=65532", "--clear-groups", TokenMintProcess.binary.path]
+        let process = try TokenMintProcess(
+            environment: TokenMintProcess.baseEnvironment,
+            arguments: asRoot ? dropPrivileges : [],
+            executable: asRoot ? URL(fileURLWithPath: "/usr/bin/setpriv") : TokenMintProcess.binary
+        )
+        let replica = Replica(process: process, port: try await process.port())
+        let status = try String(contentsOfFile: "/proc/\(process.process.processIdentifier)/status", encoding: .utf8)
+        let uidLine = status.split(separator: "\n").first { $0.hasPrefix("Uid:") }
+        let uid = uidLine?.split(separator: "\t").dropFirst().first
+        #expect(uid.map(String.init) != "0", "runs as uid \(uid ?? "?")")
+        for _ in 0..<3 { #expect(try await replica.token().status == 200) }
+        #expect(try await replica.readyz().status == 200)
+        #expect(try await replica.stop() == 0)
+    }
+
     static func callerToken() -> String {
         let now = Int(Date().timeIntervalSince1970)
         return JWTText.sign(
