@@ -6,7 +6,8 @@
 # The stage's base (debian:bookworm-slim) is rebuilt with debootstrap (bookworm, minbase: the same package set);
 # its RUN instructions run in that root with /bin/sh -c as `docker build` would, its COPY puts BINARY where the
 # build stage's binary goes, and the binary is started the way the image starts it: its ENTRYPOINT, its ENV, as
-# its USER, with a free PORT, secrets from files (as k8s/ mounts them) and a real redis-server on loopback.
+# its USER, on a read-only root filesystem, with a free PORT, secrets from files (as k8s/ mounts them) and a real
+# redis-server on loopback.
 # Passes when the replica gets ready sharing its token through Redis, serves a token that verifies to a signed
 # caller, refuses a forged one, runs as the image's user, logs no secret, and exits 0 on SIGTERM.
 #
@@ -37,6 +38,7 @@ done
 work="$(mktemp -d /tmp/tokenmint-runtime.XXXXXX)"
 root="$work/root"
 pids=()
+read_only=false
 cleanup() {
     local pid
     for pid in "${pids[@]}"; do
@@ -44,6 +46,7 @@ cleanup() {
         wait "$pid" 2>/dev/null || true
     done
     umount "$root/proc" 2>/dev/null || umount -l "$root/proc" 2>/dev/null || true
+    if $read_only; then umount "$root" 2>/dev/null || umount -l "$root" 2>/dev/null || true; fi
     # --one-file-system: never follows a mount out of the scratch root
     rm -rf --one-file-system "$work"
 }
@@ -120,6 +123,14 @@ python3 -c 'import secrets; print(secrets.token_urlsafe(48), end="")' > "$secret
 python3 -c 'import secrets; print(secrets.token_urlsafe(48), end="")' > "$secrets/caller-jwt-hs256-secret"
 chown -R "$user" "$secrets"
 chmod 0400 "$secrets"/*
+
+# As k8s/ runs it: readOnlyRootFilesystem (the root bound onto itself read-only, /proc mounted again on top).
+umount "$root/proc"
+mount --bind "$root" "$root"
+read_only=true
+mount -o remount,bind,ro "$root"
+mount -t proc proc "$root/proc"
+if touch "$root/tmp/write-check" 2>/dev/null; then die "the root is still writable"; fi
 
 redis-server --port "$redis_port" --bind 127.0.0.1 --save '' --appendonly no --dir "$work" \
     > "$work/redis.log" 2>&1 &
