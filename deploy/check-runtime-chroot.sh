@@ -121,8 +121,9 @@ secrets="$root/run/secrets"
 mkdir -p "$secrets"
 python3 -c 'import secrets; print(secrets.token_urlsafe(48), end="")' > "$secrets/miro-client-secret"
 python3 -c 'import secrets; print(secrets.token_urlsafe(48), end="")' > "$secrets/caller-jwt-hs256-secret"
-chown -R "$user" "$secrets"
-chmod 0400 "$secrets"/*
+# As the kubelet writes a Secret volume for k8s/base: root's files, group fsGroup (65532), defaultMode 0440.
+chown 0:"${user##*:}" "$secrets"/*
+chmod 0440 "$secrets"/*
 
 # As k8s/ runs it: readOnlyRootFilesystem (the root bound onto itself read-only, /proc mounted again on top).
 umount "$root/proc"
