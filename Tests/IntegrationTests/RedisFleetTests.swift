@@ -327,7 +327,7 @@ import Glibc
     /// waiting for a lookup that still hangs.
     @Test func aHangingNameLookupHoldsUpNeitherStartNorRequests() async throws {
         let redis = try await RedisServer()
-        let resolver = try SlowResolver.build()
+        let resolver = try await SlowResolver.build()
         let hang = Duration.seconds(3)
         let started = ContinuousClock.now
         let replica = try await Replica.one(

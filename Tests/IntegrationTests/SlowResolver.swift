@@ -14,7 +14,7 @@ struct SlowResolver {
     let library: URL
 
     /// Compiles the library with `cc`, bounded in time.
-    static func build() throws -> SlowResolver {
+    static func build() async throws -> SlowResolver {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("slow-resolver-\(UUID())")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         let source = directory.appendingPathComponent("slow_resolver.c")
@@ -24,9 +24,12 @@ struct SlowResolver {
         compiler.executableURL = URL(fileURLWithPath: "/usr/bin/env")
         compiler.arguments = ["cc", "-shared", "-fPIC", "-O1", "-o", library.path, source.path, "-ldl"]
         try compiler.run()
-        let deadline = Date().addingTimeInterval(60)
-        while compiler.isRunning, Date() < deadline { usleep(20_000) }
-        if compiler.isRunning { compiler.terminate() }
+        let deadline = ContinuousClock.now + .seconds(60)
+        while compiler.isRunning, ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(20)) }
+        if compiler.isRunning {
+            compiler.terminate()
+            throw Failure(description: "cc did not build the slow resolver within 60 s")
+        }
         guard compiler.terminationStatus == 0, FileManager.default.fileExists(atPath: library.path) else {
             throw Failure(description: "cc could not build the slow resolver (is gcc installed?)")
         }
