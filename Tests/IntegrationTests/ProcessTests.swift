@@ -151,11 +151,21 @@ import Glibc
 
     /// Kubernetes runs the image as uid 65532 (`runAsNonRoot`): a replica must serve as a user without privileges.
     /// Tests run as root in CI, where a socket option only root may set (SO_DEBUG, set by mistake for TCP_NODELAY)
-    /// passed while every connection of the unprivileged replica was reset. When the tests run as root, the binary
-    /// is started as 65532 through util-linux's `setpriv`.
+    /// passed while every connection of the unprivileged replica was reset. When the tests run as root, a copy of
+    /// the binary (the build directory may sit where 65532 cannot reach it) is started as 65532 through util-linux's
+    /// `setpriv`.
     @Test func servesAsAnUnprivilegedUser() async throws {
         let asRoot = getuid() == 0
-        let dropPrivileges = ["--reuid=65532", "--regid=65532", "--clear-groups", TokenMintProcess.binary.path]
+        let directory = FileManager.default.temporaryDirectory
+            .appendingPathComponent("tokenmint-unprivileged-\(UUID())")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let binary = directory.appendingPathComponent("tokenmint")
+        try FileManager.default.copyItem(at: TokenMintProcess.binary, to: binary)
+        for path in [directory.path, binary.path] {
+            try FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: path)
+        }
+        let dropPrivileges = ["--reuid=65532", "--regid=65532", "--clear-groups", binary.path]
         let process = try TokenMintProcess(
             environment: TokenMintProcess.baseEnvironment,
             arguments: asRoot ? dropPrivileges : [],
