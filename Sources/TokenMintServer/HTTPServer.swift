@@ -19,11 +19,16 @@ import Darwin
 ///   ``drainTimeout``: a client that never finishes its request cannot hold the process.
 public final class HTTPServer: Service, Sendable {
     public static let drainTimeout: TimeAmount = .seconds(10)
-    /// A connection that sends nothing for this long is closed. Longer than the usual load balancer idle timeout
-    /// (60 s), so the balancer, not tokenmint, closes idle keep-alive connections and never races a request.
+    /// A connection that completes no request head for this long is closed: an idle keep-alive connection, or one
+    /// trickling a head in byte by byte. Longer than the usual load balancer idle timeout (60 s), so the balancer,
+    /// not tokenmint, closes idle keep-alive connections and never races a request.
     public static let idleTimeout: TimeAmount = .seconds(75)
     /// 16 KiB of request headers, beyond which the answer is 431.
     static let maximumHeaderBytes = 16 * 1024
+    /// Header fields per request, beyond which the answer is 431. NIO counts only names and values against the
+    /// byte limit, so 16,000 empty `A:` lines (64 KB on the wire, ~600 KB parsed) passed it; browsers and proxies
+    /// send a few dozen.
+    static let maximumHeaderFields = 128
 
     private let host: String
     private let port: Int
@@ -52,6 +57,7 @@ public final class HTTPServer: Service, Sendable {
         var limits = NIOHTTPDecoderLimitConfiguration()
         limits.maxHeaderListSize = Self.maximumHeaderBytes
         limits.maxHeaderFieldSize = Self.maximumHeaderBytes
+        limits.maxHeaderFieldCount = Self.maximumHeaderFields
         let decoderLimits = limits
         let bootstrap = ServerBootstrap(group: group)
             .serverChannelOption(.backlog, value: 1024)

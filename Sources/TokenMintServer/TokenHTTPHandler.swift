@@ -33,7 +33,7 @@ final class TokenHTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
     private struct Request {
         let head: HTTPRequestHead
         let route: Route
-        let envelope: ResponseEnvelope
+        var envelope: ResponseEnvelope
         let startNanoseconds: UInt64
         var bodyBytes = 0
     }
@@ -45,8 +45,9 @@ final class TokenHTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
     private var tokenResponse: (generation: UInt64, body: ByteBuffer, fingerprint: String)?
     /// A connection that sends nothing for this long is closed.
     private let idleTimeout: TimeAmount
-    /// When bytes last arrived, taken once per socket read (`channelReadComplete`), not per request part.
-    private var lastRead = NIODeadline.now()
+    /// When the connection last completed a request head (or opened). Bytes alone do not count: a head trickled in
+    /// a byte at a time (slowloris) must not hold the connection, and the memory of its half-parsed head, forever.
+    private var lastRequest = NIODeadline.now()
     private var idleCheck: Scheduled<Void>?
 
     init(environment: HandlerEnvironment, idleTimeout: TimeAmount) {
@@ -55,8 +56,8 @@ final class TokenHTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
     }
 
     func handlerAdded(context: ChannelHandlerContext) {
-        lastRead = .now()
-        scheduleIdleCheck(context: context, at: lastRead + idleTimeout)
+        lastRequest = .now()
+        scheduleIdleCheck(context: context, at: lastRequest + idleTimeout)
     }
 
     func handlerRemoved(context: ChannelHandlerContext) {
@@ -70,15 +71,10 @@ final class TokenHTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
         context.fireChannelInactive()
     }
 
-    func channelReadComplete(context: ChannelHandlerContext) {
-        lastRead = .now()
-        context.fireChannelReadComplete()
-    }
-
     /// One timer per connection, re-armed for the remaining time when it fires early: no timer work per request.
     private func scheduleIdleCheck(context: ChannelHandlerContext, at deadline: NIODeadline) {
         idleCheck = context.eventLoop.assumeIsolated().scheduleTask(deadline: deadline) { [self] in
-            let due = lastRead + idleTimeout
+            let due = lastRequest + idleTimeout
             if due <= .now() {
                 idleCheck = nil
                 context.close(promise: nil)
@@ -91,7 +87,25 @@ final class TokenHTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         switch unwrapInboundIn(data) {
         case .head(let head):
-            let request = makeRequest(head)
+            guard !isDiscarding else { return }
+            // A client that pipelines requests and never reads the answers would have them queue here without
+            // bound. Once the socket's send buffer and NIO's write buffer (64 KiB above it) are full, the next
+            // request closes the connection instead of adding to the queue; a client that reads never gets here.
+            guard context.channel.isWritable else {
+                state = .discarding
+                context.close(promise: nil)
+                return
+            }
+            lastRequest = .now()
+            var request = makeRequest(head)
+            if head.method == .CONNECT {
+                // NIO frames an answer to CONNECT as the start of a tunnel (no length): refuse it and close, so no
+                // later request on this connection waits behind an answer that never ends.
+                state = .discarding
+                request.envelope.keepAlive = false
+                route(context: context, request: request)
+                return
+            }
             if let length = head.headers.first(name: "content-length").flatMap(Int.init), length > Self.maximumBodyBytes
             {
                 state = .discarding
@@ -250,7 +264,7 @@ final class TokenHTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
                 "token": .string(cached.fingerprint),
             ]
         )
-        if Self.wantsJSON(request.head.headers.first(name: "accept")) {
+        if TokenRepresentation(accept: request.head.headers.first(name: "accept")) == .json {
             let token = snapshot.token
             let body =
                 #"{"token":"\#(token.compact)","expiresAt":"\#(UnixTime.rfc3339(token.expiresAt))","expiresIn":"#
@@ -259,12 +273,6 @@ final class TokenHTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
         } else {
             respond(context: context, request: request, status: .ok, type: "application/jwt", body: cached.body)
         }
-    }
-
-    /// JSON only when asked for and the raw JWT is not also acceptable: `getToken` can simply `.text()` by default.
-    static func wantsJSON(_ accept: String?) -> Bool {
-        guard let accept else { return false }
-        return accept.contains("application/json") && !accept.contains("application/jwt")
     }
 
     private func preflight(context: ChannelHandlerContext, request: Request) {

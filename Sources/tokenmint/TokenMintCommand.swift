@@ -53,6 +53,9 @@ struct TokenMintCommand: AsyncParsableCommand {
         LoggingSystem.bootstrap { label in LineLogHandler(label: label, format: format, writer: writer) }
         let logger = Logger(label: "tokenmint")
         defer { writer.flush() }
+        if let (from, to) = Self.raiseOpenFileLimit() {
+            logger.info("raised the open file limit to the hard limit", metadata: ["from": "\(from)", "to": "\(to)"])
+        }
 
         let application: TokenMintApplication
         do {
@@ -83,6 +86,21 @@ struct TokenMintCommand: AsyncParsableCommand {
         guard let raw = environment["TOKENMINT_TEST_HOLD_LOCK_MS"], let milliseconds = Int(raw), milliseconds > 0
         else { return nil }
         return .milliseconds(milliseconds)
+    }
+
+    /// Raises the soft limit on open files to the hard one, as Go's runtime does: every connection is a
+    /// descriptor, and with none left SwiftNIO's accept loop spins a core (it keeps its read interest after EMFILE,
+    /// so no handler can pause it). Containers commonly start with a soft limit far below the hard one.
+    ///
+    /// - Returns: the old and new soft limits when it changed.
+    static func raiseOpenFileLimit() -> (rlim_t, rlim_t)? {
+        var limit = rlimit()
+        let resource = __rlimit_resource_t(RLIMIT_NOFILE.rawValue)
+        guard getrlimit(resource, &limit) == 0, limit.rlim_cur < limit.rlim_max else { return nil }
+        let old = limit.rlim_cur
+        limit.rlim_cur = limit.rlim_max
+        guard setrlimit(resource, &limit) == 0 else { return nil }
+        return (old, limit.rlim_max)
     }
 
     static func fail(_ error: SettingsError) -> Never {

@@ -181,6 +181,24 @@ import Glibc
         #expect(try await replica.stop() == 0)
     }
 
+    /// A container's soft limit on open files is often far below its hard one: raised at start, so a busy replica
+    /// does not run out of descriptors (with none left, SwiftNIO's accept loop spins a core).
+    @Test func raisesTheOpenFileLimitToTheHardLimit() async throws {
+        let process = try TokenMintProcess(
+            environment: TokenMintProcess.baseEnvironment,
+            arguments: ["--nofile=256:4096", TokenMintProcess.binary.path],
+            executable: URL(fileURLWithPath: "/usr/bin/prlimit")
+        )
+        _ = try await process.port()
+        let limits = try String(contentsOfFile: "/proc/\(process.process.processIdentifier)/limits", encoding: .utf8)
+        let openFiles = limits.split(separator: "\n").first { $0.hasPrefix("Max open files") }
+        let values = openFiles?.split(separator: " ", omittingEmptySubsequences: true).dropFirst(3).prefix(2)
+        #expect(values.map(Array.init) == ["4096", "4096"], "\(openFiles ?? "no limits line")")
+        #expect(process.stdout.contains("raised the open file limit"))
+        process.signal(SIGTERM)
+        #expect(try await process.waitForExit() == 0)
+    }
+
     static func callerToken() -> String {
         let now = Int(Date().timeIntervalSince1970)
         return JWTText.sign(

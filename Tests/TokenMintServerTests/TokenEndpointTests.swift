@@ -184,6 +184,29 @@ import TokenMint
         #expect(hugeHeaders.status == 431)
         #expect(hugeHeaders.header("Content-Type") == "application/problem+json")
 
+        // NIO's byte limit counts names and values only: many empty fields are refused by their number.
+        let manyFields = try await client.send(
+            "GET",
+            "/healthz",
+            headers: Array(repeating: ("A", ""), count: HTTPServer.maximumHeaderFields + 1)
+        )
+        #expect(manyFields.status == 431)
+        let enoughFields = try await client.send(
+            "GET",
+            "/healthz",
+            headers: (0..<60).map { ("X-Field-\($0)", "v") }
+        )
+        #expect(enoughFields.status == 200)
+
+        // An answer to CONNECT would open a tunnel: refused, and the connection closes rather than leave a request
+        // pipelined behind it unanswered.
+        let connect = try await client.exchange(
+            "CONNECT example.com:443 HTTP/1.1\r\nHost: example.com\r\n\r\n" + RawHTTPClient.request("GET", "/healthz"),
+            expecting: 1
+        )
+        #expect(connect.first.map { $0.status >= 400 } == true)
+        #expect(connect.first?.header("Connection") == "close")
+
         let garbage = try await client.exchange("BLAH\r\n\r\n", expecting: 1)
         #expect(garbage.first?.status == 400)
         #expect(garbage.first?.header("Content-Type") == "application/problem+json")
@@ -294,6 +317,72 @@ import TokenMint
         let readStart = ContinuousClock.now
         #expect(recv(silent, &byte, 1, 0) == 0)
         #expect(ContinuousClock.now - readStart < .seconds(2))
+    }
+
+    /// A head trickled in a byte at a time (slowloris) does not keep the connection: only a completed request resets
+    /// the idle timer, so it is closed after the timeout like a silent one.
+    @Test func aHeadTrickledInIsCutOffAtTheIdleTimeout() async throws {
+        let server = try await LiveServer.start(idleTimeout: .milliseconds(1500))
+        defer { Task { await server.stop() } }
+        let trickle = try RawHTTPClient.connect(port: server.port)
+        defer { close(trickle) }
+        let head =
+            Array("GET /healthz HTTP/1.1\r\nHost: x\r\nX-Slow: ".utf8) + Array(repeating: UInt8(ascii: "z"), count: 64)
+        let start = ContinuousClock.now
+        var closedAfter: Duration?
+        for byte in head {
+            guard (try? RawHTTPClient.write(trickle, [byte])) != nil else {
+                closedAfter = ContinuousClock.now - start
+                break
+            }
+            var probe: UInt8 = 0
+            if recv(trickle, &probe, 1, Int32(MSG_DONTWAIT)) == 0 {
+                closedAfter = ContinuousClock.now - start
+                break
+            }
+            try await Task.sleep(for: .milliseconds(100))
+        }
+        let after = try #require(closedAfter, "a head trickled in for \(ContinuousClock.now - start) was never cut off")
+        #expect(after < .seconds(4), "cut off after \(after)")
+    }
+
+    /// A client that pipelines requests and never reads the answers is disconnected once its unread answers fill
+    /// the socket and NIO's write buffer, instead of having them queue in the server's memory without bound.
+    @Test func aClientThatNeverReadsIsDisconnected() async throws {
+        let server = try await LiveServer.start()
+        defer { Task { await server.stop() } }
+        let flood = try RawHTTPClient.connect(port: server.port)
+        defer { close(flood) }
+        var small: Int32 = 4096
+        setsockopt(flood, SOL_SOCKET, SO_RCVBUF, &small, socklen_t(MemoryLayout<Int32>.size))
+        let batch = Array(String(repeating: RawHTTPClient.request("GET", "/metrics"), count: 200).utf8)
+        var sent = 0
+        var disconnected = false
+        let start = ContinuousClock.now
+        let deadline = start + .seconds(20)
+        while ContinuousClock.now < deadline, sent < 512 * 1024 * 1024 {
+            let written = batch.withUnsafeBytes {
+                send(flood, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL | MSG_DONTWAIT))
+            }
+            if written < 0 {
+                if errno == EAGAIN || errno == EWOULDBLOCK {
+                    try await Task.sleep(for: .milliseconds(5))
+                    continue
+                }
+                disconnected = true
+                break
+            }
+            sent += written
+        }
+        let elapsed = ContinuousClock.now - start
+        print("never-reading client: disconnected \(disconnected) after \(sent / 1024) KiB of requests, \(elapsed)")
+        // Each 34-byte request asks for a /metrics page of about 2 KiB: 64 MiB of them is 4 GiB of answers.
+        #expect(disconnected, "still connected after sending \(sent / 1024) KiB of requests without reading")
+        #expect(sent < 64 * 1024 * 1024, "disconnected only after \(sent / 1024) KiB of requests")
+        // Without the bound the server kept answering into memory, and the connection lasted until it broke (17 s
+        // and gigabytes here); with it, as soon as the buffers fill.
+        #expect(elapsed < .seconds(5), "disconnected only after \(elapsed)")
+        #expect(try await server.client.send("GET", "/healthz").status == 200, "others are still served")
     }
 
     @Test func requestIDsAreEchoedOnlyWhenSane() async throws {

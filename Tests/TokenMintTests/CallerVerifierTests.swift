@@ -257,12 +257,22 @@ import _CryptoExtras
         )
         expectAccepted(await outcome(verifier, try await sign(with: signing)), verifier: "public-key")
         expectRejected(await outcome(verifier, try await sign(with: signing, exp: now - 60)), .expired)
-
-        let other = await JWTKeyCollection().add(
-            rsa: try Insecure.RSA.PrivateKey(backing: _RSA.Signing.PrivateKey(keySize: .bits2048)),
-            digestAlgorithm: .sha256
+        // Identity providers put a kid in every token: with no JWKS naming it, the PEM key verifies it.
+        let withKID = await JWTKeyCollection().add(
+            rsa: try Insecure.RSA.PrivateKey(backing: rsa),
+            digestAlgorithm: .sha256,
+            kid: "idp-2026-11"
         )
+        expectAccepted(
+            await outcome(verifier, try await sign(with: withKID, kid: "idp-2026-11")),
+            verifier: "public-key"
+        )
+
+        let otherKey = try Insecure.RSA.PrivateKey(backing: _RSA.Signing.PrivateKey(keySize: .bits2048))
+        let other = await JWTKeyCollection().add(rsa: otherKey, digestAlgorithm: .sha256)
         expectRejected(await outcome(verifier, try await sign(with: other)), .signature)
+        let otherWithKID = await JWTKeyCollection().add(rsa: otherKey, digestAlgorithm: .sha256, kid: "idp-2026-11")
+        expectRejected(await outcome(verifier, try await sign(with: otherWithKID, kid: "idp-2026-11")), .signature)
     }
 
     @Test func acceptsES256AndEdDSAFromPEMKeys() async throws {

@@ -97,15 +97,18 @@ public struct CallerVerifier: Sendable {
             return verifyHMAC(token: token, parts: parts, alg: alg, claims: claims, now: now)
         }
         guard let publicKeys else { return .rejected(Self.unsupported(alg)) }
-        let allowed: String?
+        let allowed: String
         let name: String
-        if let kid = header.kid {
-            guard let algorithm = publicKeys.algorithmsByKID[kid] else { return .rejected(.unknownKey) }
+        if let kid = header.kid, let algorithm = publicKeys.algorithmsByKID[kid] {
             (allowed, name) = (algorithm, "jwks")
+        } else if let algorithm = publicKeys.defaultAlgorithm {
+            // A kid the JWKS does not name falls to the PEM key, as jwt-kit's key collection picks it: identity
+            // providers put a kid in every token, and a site that configured one PEM key need not know it.
+            (allowed, name) = (algorithm, "public-key")
         } else {
-            (allowed, name) = (publicKeys.defaultAlgorithm, "public-key")
+            return .rejected(header.kid == nil ? Self.unsupported(alg) : .unknownKey)
         }
-        guard let allowed, alg == allowed else { return .rejected(Self.unsupported(alg)) }
+        guard alg == allowed else { return .rejected(Self.unsupported(alg)) }
         guard parts.decodedSignature != nil else { return .rejected(.malformed) }
         return .needsPublicKey(PendingPublicKeyToken(token: token, claims: claims, verifierName: name))
     }

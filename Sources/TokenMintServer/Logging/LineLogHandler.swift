@@ -73,7 +73,15 @@ public struct LineLogHandler: LogHandler {
         Self.appendTimestamp(into: &line)
         line.append(contentsOf: " \(event.level) \(label): \(event.message)".utf8)
         forEachMetadata(event) { key, value in
-            line.append(contentsOf: " \(key)=\(Self.text(of: value))".utf8)
+            line.append(contentsOf: " \(key)=".utf8)
+            // Values can come from callers (a token's sub, an Origin): one with a control character, a space or a
+            // quote is written as a JSON string, so it can neither break the line nor forge another.
+            let text = Self.text(of: value)
+            if text.utf8.contains(where: { $0 <= 0x20 || $0 == 0x7F || $0 == UInt8(ascii: "\"") }) {
+                JSONBytes.appendQuoted(text, to: &line)
+            } else {
+                line.append(contentsOf: text.utf8)
+            }
         }
         line.append(UInt8(ascii: "\n"))
     }
