@@ -207,9 +207,9 @@ import Glibc
         }
     }
 
-    /// A value under the token key that does not verify with our secret (forged with another secret, or garbage) is
-    /// never served: the replica mints its own and overwrites it.
-    @Test(arguments: ["forged", "garbage", "wrong-issuer"])
+    /// A value under the token key that does not verify with our secret (forged with another secret, garbage, or not
+    /// even a string) is never served: the replica mints its own and overwrites it, and the fleet shares that.
+    @Test(arguments: ["forged", "garbage", "wrong-issuer", "wrong-type"])
     func aTokenThatFailsVerificationIsNeverServed(kind: String) async throws {
         let redis = try await RedisServer()
         let exp = Int(Date().timeIntervalSince1970) + 3000
@@ -230,7 +230,12 @@ import Glibc
         default:
             planted = "not a token at all \u{1}\u{2}"
         }
-        try redis.cli(["SET", Self.tokenKey, planted])
+        if kind == "wrong-type" {
+            // GET answers WRONGTYPE: this once kept every replica degraded for as long as the key stayed.
+            try redis.cli(["HSET", Self.tokenKey, "token", planted])
+        } else {
+            try redis.cli(["SET", Self.tokenKey, planted])
+        }
         let fleet = try await Replica.fleet(2, redisURL: redis.url)
         for replica in fleet {
             for _ in 0..<5 {
@@ -246,7 +251,10 @@ import Glibc
         let errors1 = try await fleet[1].metric("tokenmint_redis_errors_total") ?? 0
         let errors = errors0 + errors1
         #expect(errors >= 1, "the bad value was counted")
-        for replica in fleet { #expect(!replica.process.stdout.contains(planted)) }
+        for replica in fleet {
+            #expect(!replica.process.stdout.contains(planted))
+            #expect(try await replica.redisState() == "ok")
+        }
     }
 
     /// Restarting the fleet with a new secret: no token signed with the old one is served afterwards, though Redis

@@ -224,10 +224,18 @@ public struct RedisTokenSource: TokenSource {
 
     /// GET the token; the verified token when it is fresh, nil when absent, stale, or not ours.
     private func readFresh() async throws -> MiroToken? {
-        let reply = try await send(["GET", keys.token])
+        let reply = try await connection.send(["GET", keys.token])
         switch reply {
         case .null:
             return nil
+        case .error(let message) where message.hasPrefix("WRONGTYPE"):
+            // Another type under our key (a hash, a list): never served, like garbage, and replaced under the lock
+            // (SET replaces any type). Treated as a Redis failure, it kept the whole fleet degraded instead.
+            metrics.errors.increment()
+            logger.warning("redis: ignoring a value of another type under the token key")
+            return nil
+        case .error(let message):
+            throw Self.refusal(message)
         case .bulk(let bytes):
             guard let text = String(validating: bytes, as: UTF8.self), let token = signer.verify(text) else {
                 // Forged, garbage, or signed with another secret: never served. Counted and overwritten under the
