@@ -90,11 +90,13 @@ public final class HTTPServer: Service, Sendable {
         do {
             bound = try await bootstrap.bind(host: host, port: port).get()
         } catch let error as IOError {
+            let portProblem = error.errnoCode == EADDRINUSE || error.errnoCode == EACCES
             throw ListenError(
+                variable: portProblem ? "PORT" : "HOST",
                 description: "cannot listen on \(host):\(port): \(String(cString: strerror(error.errnoCode)))"
             )
         } catch {
-            throw ListenError(description: "cannot listen on \(host):\(port): \(error)")
+            throw ListenError(variable: "HOST", description: "cannot listen on \(host):\(port): \(error)")
         }
         channel.withLock { $0 = bound }
         environment.logger.info(
@@ -134,6 +136,9 @@ public final class HTTPServer: Service, Sendable {
 
     /// The listening socket could not be opened (port taken, address not local): says which and why.
     public struct ListenError: Error, CustomStringConvertible {
+        /// The setting to fix: `PORT` when the port is taken or privileged, `HOST` when the address is not this
+        /// machine's or does not resolve.
+        public let variable: String
         public let description: String
     }
 }

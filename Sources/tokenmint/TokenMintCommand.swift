@@ -75,7 +75,7 @@ struct TokenMintCommand: AsyncParsableCommand {
             }
         } catch let error as HTTPServer.ListenError {
             writer.flush()
-            Self.fail(SettingsError("PORT", "\(error)"))
+            Self.fail(SettingsError(error.variable, "\(error)"))
         }
         logger.info("stopped")
     }

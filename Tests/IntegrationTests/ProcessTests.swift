@@ -20,6 +20,8 @@ import Glibc
         (["REDIS_URL": "rediss://127.0.0.1:6380"], "REDIS_URL"),
         (["REDIS_URL": "redis://:pw@127.0.0.1:notaport"], "REDIS_URL"),
         (["REDIS_URL": "redis://127.0.0.1", "REDIS_COMMAND_TIMEOUT_MS": "soon"], "REDIS_COMMAND_TIMEOUT_MS"),
+        // TEST-NET-1: not an address of this machine.
+        (["HOST": "192.0.2.1"], "HOST"),
     ])
     func badSettingsStopStartup(changes: [String: String], variable: String) async throws {
         var environment = TokenMintProcess.baseEnvironment
