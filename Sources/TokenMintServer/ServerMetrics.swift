@@ -12,7 +12,8 @@ struct ServerMetrics: Sendable {
         case .token: [200, 204, 401, 405, 413, 503]
         case .healthz, .metrics: [200, 405, 413]
         case .readyz: [200, 405, 413, 503]
-        case .other: [404, 413]
+        // 400 and 431 are malformed HTTP, which has no route.
+        case .other: [400, 404, 413, 431]
         }
     }
 
@@ -57,10 +58,15 @@ struct ServerMetrics: Sendable {
     }
 
     func record(route: Route, status: HTTPResponseStatus, nanoseconds: Int64) {
+        count(route: route, status: status)
+        latency[route.rawValue].recordNanoseconds(nanoseconds)
+    }
+
+    /// Counts an answer without a duration: malformed HTTP is answered before any request was read.
+    func count(route: Route, status: HTTPResponseStatus) {
         let counters = requests[route.rawValue]
         let index = statusCodes[route.rawValue].firstIndex(of: status.code) ?? counters.count - 1
         counters[index].increment()
-        latency[route.rawValue].recordNanoseconds(nanoseconds)
     }
 
     func recordRejection(_ kind: CallerRejection.Kind) {

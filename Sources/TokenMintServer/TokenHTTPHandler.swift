@@ -146,6 +146,7 @@ final class TokenHTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
             cors: environment.cors,
             allocator: context.channel.allocator
         )
+        environment.metrics.count(route: .other, status: head.status)
         context.write(wrapOutboundOut(.head(head)), promise: nil)
         context.write(wrapOutboundOut(.body(.byteBuffer(body))), promise: nil)
         context.writeAndFlush(wrapOutboundOut(.end(nil))).assumeIsolated().whenComplete { _ in

@@ -211,6 +211,11 @@ import TokenMint
         #expect(garbage.first?.status == 400)
         #expect(garbage.first?.header("Content-Type") == "application/problem+json")
         #expect(garbage.first?.body.contains("\"status\":400") == true)
+
+        // Malformed HTTP has no route, and is counted all the same.
+        let metrics = try await client.send("GET", "/metrics").body
+        #expect(metrics.contains(#"tokenmint_http_requests_total{route="other",status="400"} 1"#), "\(metrics)")
+        #expect(metrics.contains(#"tokenmint_http_requests_total{route="other",status="431"} 2"#), "\(metrics)")
     }
 
     @Test func corsForAllowedOriginsOnly() async throws {
