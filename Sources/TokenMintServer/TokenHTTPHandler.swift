@@ -43,7 +43,7 @@ final class TokenHTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
     private var requestIDs = RequestIDGenerator()
     /// The raw-JWT body and fingerprint of the last token served on this connection, rebuilt when the token changes.
     private var tokenResponse: (generation: UInt64, body: ByteBuffer, fingerprint: String)?
-    /// A connection that sends nothing for this long is closed.
+    /// A connection that completes no request head for this long is closed.
     private let idleTimeout: TimeAmount
     /// When the connection last completed a request head (or opened). Bytes alone do not count: a head trickled in
     /// a byte at a time (slowloris) must not hold the connection, and the memory of its half-parsed head, forever.
