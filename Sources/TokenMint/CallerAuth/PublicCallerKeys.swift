@@ -68,7 +68,8 @@ struct PublicCallerKeys: Sendable {
                     continue
                 }
                 guard let alg = algorithm(of: jwk), supported.contains(alg) else {
-                    skipped.append("kid \(kid) (not RS256, ES256 or EdDSA)")
+                    let stated = jwk.algorithm.map { ", alg \($0.rawValue) for a \(jwk.keyType.rawValue) key" } ?? ""
+                    skipped.append("kid \(kid) (not an RS256, ES256 or EdDSA key\(stated))")
                     continue
                 }
                 guard byKID[kid] == nil else {
@@ -94,15 +95,19 @@ struct PublicCallerKeys: Sendable {
         )
     }
 
-    /// The algorithm a JWK is for: its own `alg`, or the one its key type implies.
+    /// The algorithm a JWK is for: the one its key type implies, when its own `alg` (if any) says the same. A key
+    /// whose `alg` contradicts its type could never verify a token; it is skipped, with a startup warning, rather
+    /// than loaded silently.
     static func algorithm(of jwk: JWK) -> String? {
-        if let alg = jwk.algorithm { return alg.rawValue }
-        switch jwk.keyType {
-        case .rsa: return "RS256"
-        case .ecdsa: return jwk.curve?.rawValue == "P-256" ? "ES256" : nil
-        case .octetKeyPair: return jwk.curve?.rawValue == "Ed25519" ? "EdDSA" : nil
-        default: return nil
-        }
+        let implied: String? =
+            switch jwk.keyType {
+            case .rsa: "RS256"
+            case .ecdsa: jwk.curve?.rawValue == "P-256" ? "ES256" : nil
+            case .octetKeyPair: jwk.curve?.rawValue == "Ed25519" ? "EdDSA" : nil
+            default: nil
+            }
+        guard let stated = jwk.algorithm?.rawValue else { return implied }
+        return stated == implied ? stated : nil
     }
 
     private static func read(_ path: String, variable: String) throws -> String {
