@@ -224,18 +224,16 @@ public struct RedisTokenSource: TokenSource {
 
     /// GET the token; the verified token when it is fresh, nil when absent, stale, or not ours.
     private func readFresh() async throws -> MiroToken? {
-        let reply = try await connection.send(["GET", keys.token])
+        let reply = try await send(["GET", keys.token], passing: "WRONGTYPE")
         switch reply {
         case .null:
             return nil
-        case .error(let message) where message.hasPrefix("WRONGTYPE"):
+        case .error:
             // Another type under our key (a hash, a list): never served, like garbage, and replaced under the lock
             // (SET replaces any type). Treated as a Redis failure, it kept the whole fleet degraded instead.
             metrics.errors.increment()
             logger.warning("redis: ignoring a value of another type under the token key")
             return nil
-        case .error(let message):
-            throw Self.refusal(message)
         case .bulk(let bytes):
             guard let text = String(validating: bytes, as: UTF8.self), let token = signer.verify(text) else {
                 // Forged, garbage, or signed with another secret: never served. Counted and overwritten under the
@@ -256,17 +254,17 @@ public struct RedisTokenSource: TokenSource {
     }
 
     private func release(owner lockOwner: String) async throws {
-        var reply = try await send(["EVALSHA", Self.releaseScriptSHA, "1", keys.lock, lockOwner])
-        if case .error(let message) = reply, message.hasPrefix("NOSCRIPT") {
-            reply = try await send(["EVAL", Self.releaseScript, "1", keys.lock, lockOwner])
+        let reply = try await send(["EVALSHA", Self.releaseScriptSHA, "1", keys.lock, lockOwner], passing: "NOSCRIPT")
+        if case .error = reply {
+            _ = try await send(["EVAL", Self.releaseScript, "1", keys.lock, lockOwner])
         }
-        if case .error(let message) = reply { throw Self.refusal(message) }
     }
 
-    /// One command; a `-ERR` reply becomes a ``RedisError``, except `NOSCRIPT`, which ``release(owner:)`` handles.
-    private func send(_ arguments: [String]) async throws -> RedisReply {
+    /// One command; an error reply becomes a ``RedisError``, except one starting with `passing`, which the caller
+    /// handles (`NOSCRIPT` for ``release(owner:)``, `WRONGTYPE` for ``readFresh()``).
+    private func send(_ arguments: [String], passing: String? = nil) async throws -> RedisReply {
         let reply = try await connection.send(arguments)
-        if case .error(let message) = reply, !message.hasPrefix("NOSCRIPT") {
+        if case .error(let message) = reply, passing.map({ !message.hasPrefix($0) }) ?? true {
             throw Self.refusal(message)
         }
         return reply
