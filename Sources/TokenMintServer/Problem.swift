@@ -63,12 +63,6 @@ struct Problem: Sendable {
         detail: "no Miro token with enough remaining life is available yet; retry shortly",
         extraHeaders: [("Retry-After", "1")]
     )
-    static let draining = Problem(
-        status: .serviceUnavailable,
-        detail: "this replica is shutting down; retry on another",
-        extraHeaders: [("Retry-After", "1")],
-        closesConnection: true
-    )
 }
 
 extension String {

@@ -268,7 +268,7 @@ final class TokenHTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
         if TokenRepresentation(accept: request.head.headers.first(name: "accept")) == .json {
             let token = snapshot.token
             let body =
-                #"{"token":"\#(token.compact)","expiresAt":"\#(UnixTime.rfc3339(token.expiresAt))","expiresIn":"#
+                #"{"token":"\#(token.compact)","expiresAt":"\#(RFC3339.string(token.expiresAt))","expiresIn":"#
                 + "\(max(0, Int(token.remaining(at: now).rounded(.down))))}"
             respond(context: context, request: request, status: .ok, type: "application/json", body)
         } else {

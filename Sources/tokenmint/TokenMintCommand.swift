@@ -48,7 +48,7 @@ struct TokenMintCommand: AsyncParsableCommand {
             Self.fail(error)
         }
 
-        let format: LineLogHandler.Format = settings.logFormat == .json ? .json : .text
+        let format = settings.logFormat
         let writer: LogWriter = format == .json ? .standardOutput : .standardError
         LoggingSystem.bootstrap { label in LineLogHandler(label: label, format: format, writer: writer) }
         let logger = Logger(label: "tokenmint")
