@@ -115,6 +115,7 @@ let package = Package(
             name: "TokenMintTests",
             dependencies: [
                 "TokenMint",
+                "TokenMintTesting",
                 .product(name: "JWTKit", package: "jwt-kit"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "_CryptoExtras", package: "swift-crypto"),

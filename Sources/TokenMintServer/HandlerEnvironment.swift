@@ -2,10 +2,11 @@ import Logging
 import Prometheus
 import TokenMint
 
-/// What every connection's handler shares: built once per server, read-only.
+/// What every connection's handler shares: built once per server; only the verifier and the token change.
 struct HandlerEnvironment: Sendable {
     let cache: TokenCache
-    let verifier: CallerVerifier
+    /// The caller verifier in force; a secret reload replaces it between two requests.
+    let verifiers: CallerVerifierHolder
     let cors: CORSPolicy
     let metrics: ServerMetrics
     let registry: PrometheusCollectorRegistry

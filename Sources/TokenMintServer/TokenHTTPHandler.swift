@@ -215,14 +215,14 @@ final class TokenHTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
     private func token(context: ChannelHandlerContext, request: Request) {
         let now = environment.now()
         let authorization = request.head.headers.first(name: "authorization")
-        switch environment.verifier.verify(authorization: authorization, now: now) {
+        let verifier = environment.verifiers.current
+        switch verifier.verify(authorization: authorization, now: now) {
         case .accepted(let caller):
             serveToken(context: context, request: request, caller: caller)
         case .rejected(let rejection):
             reject(context: context, request: request, rejection)
         case .needsPublicKey(let pending):
             state = .verifying
-            let verifier = environment.verifier
             let bound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
             let promise = context.eventLoop.makePromise(of: Result<CallerIdentity, CallerRejection>.self)
             promise.completeWithTask { await verifier.verifyWithPublicKey(pending, now: now) }

@@ -62,7 +62,8 @@ struct TokenMintCommand: AsyncParsableCommand {
             application = try await TokenMintApplication.build(
                 settings: settings,
                 logger: logger,
-                holdLockForTesting: Self.holdLockForTesting(environment)
+                holdLockForTesting: Self.holdLockForTesting(environment),
+                environment: environment
             )
         } catch let error as SettingsError {
             writer.flush()

@@ -159,6 +159,11 @@ public struct CallerVerifier: Sendable {
         return .success(CallerIdentity(subject: pending.claims.sub, verifier: pending.verifierName))
     }
 
+    /// This verifier's shared secret alone, for the grace period after it is rotated out; nil without one.
+    var sharedSecretOnly: CallerVerifier? {
+        hmac.map { CallerVerifier(hmac: $0, miroIDToken: nil, publicKeys: nil, policy: policy) }
+    }
+
     static func unsupported(_ alg: String) -> CallerRejection {
         let shown = alg.count <= 16 && alg.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber) } ? alg : "?"
         return CallerRejection(.algorithm, "caller token alg \(shown) is not accepted for the key it selects")

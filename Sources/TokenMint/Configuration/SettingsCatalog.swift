@@ -70,6 +70,17 @@ public enum SettingsCatalog {
             meaning: "bound on opening a Redis connection, name resolution and AUTH included"
         ),
         .init(name: "REDIS_COMMAND_TIMEOUT_MS", defaultValue: "200", meaning: "bound on each Redis command"),
+        .init(
+            name: "SECRET_RELOAD_SECONDS",
+            defaultValue: "10",
+            meaning: "how often every _FILE setting and key file is re-read (0: only on SIGHUP); a bad new value "
+                + "is logged and left unapplied"
+        ),
+        .init(
+            name: "CALLER_SECRET_ROTATION_GRACE_SECONDS",
+            defaultValue: "3600",
+            meaning: "how long tokens signed with the previous CALLER_JWT_HS256_SECRET still pass after a new one"
+        ),
     ]
 
     /// The table as plain text, for `--help`.
