@@ -37,6 +37,8 @@ struct TokenMintCommand: AsyncParsableCommand {
     func run() async throws {
         // hiredis (and any socket write) must never kill the process with SIGPIPE.
         signal(SIGPIPE, SIG_IGN)
+        // SIGHUP reloads the secret files once the reload service runs; until then it must not end the process.
+        signal(SIGHUP, SIG_IGN)
 
         var environment = ProcessInfo.processInfo.environment
         let generated = dev ? DevDefaults.fill(&environment) : DevDefaults.Generated()
