@@ -22,6 +22,9 @@ enum DeliberateRefusal: CustomStringConvertible {
     case duplicateMember
     /// `{"a":1,}` or `[1,]`: not RFC 8259, though Foundation allows it.
     case trailingComma
+    /// U+FEFF written raw inside a string: Foundation drops it where a string or the text after an escape begins, so
+    /// the two would read different names or values (`\ufeff` is read alike, and accepted).
+    case rawByteOrderMarkInString
     /// A member tokenmint acts on holding a value of the wrong JSON type (in any of its occurrences): `alg`, `kid`,
     /// `iss`, `sub` must be strings, `aud` a string or an array of strings, `exp`, `nbf`, `iat` numbers.
     case wrongType(String)
@@ -35,6 +38,7 @@ enum DeliberateRefusal: CustomStringConvertible {
         case .tooManyMembers: "too many members"
         case .duplicateMember: "duplicate member"
         case .trailingComma: "trailing comma"
+        case .rawByteOrderMarkInString: "raw U+FEFF in a string"
         case .wrongType(let member): "wrong type of \(member)"
         }
     }
@@ -45,7 +49,8 @@ enum DeliberateRefusal: CustomStringConvertible {
         switch (self, kind) {
         case (.notUTF8Text, _): true
         case (.tooLong, .tooLong), (.notAnObject, .notAnObject), (.tooDeep, .tooDeep),
-            (.tooManyMembers, .tooManyMembers), (.duplicateMember, .duplicateMember), (.trailingComma, .syntax):
+            (.tooManyMembers, .tooManyMembers), (.duplicateMember, .duplicateMember), (.trailingComma, .syntax),
+            (.rawByteOrderMarkInString, .invalidString):
             true
         case (.wrongType(let member), .wrongType(let named)): member == named
         default: false
@@ -70,6 +75,7 @@ enum DeliberateRefusal: CustomStringConvertible {
         if facts.distinctNames.count > JSONObjectReader.maxMembers { refusals.append(.tooManyMembers) }
         if facts.hasDuplicateName { refusals.append(.duplicateMember) }
         if facts.hasTrailingComma { refusals.append(.trailingComma) }
+        if facts.hasRawByteOrderMarkInString { refusals.append(.rawByteOrderMarkInString) }
         for member in ClaimsOracle.typedMembers {
             let name = Array(member.name.unicodeScalars)
             if facts.members.contains(where: { $0.name == name && !member.fits($0.value) }) {

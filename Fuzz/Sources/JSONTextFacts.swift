@@ -14,6 +14,8 @@ struct JSONTextFacts {
     var maxDepth = 0
     /// A `,` directly (up to whitespace) before a `}` or `]`.
     var hasTrailingComma = false
+    /// U+FEFF as raw UTF-8 (EF BB BF) inside a string.
+    var hasRawByteOrderMarkInString = false
 
     /// `nil` when the top level is not an object or a piece fails to decode alone, which the caller reports as a
     /// harness fault rather than reading a refusal into it.
@@ -32,8 +34,9 @@ struct JSONTextFacts {
         var escaped = false
         var depth = 0
         var lastSignificant: UInt8 = 0
-        for byte in bytes {
+        for (index, byte) in bytes.enumerated() {
             if inString {
+                if bytes[index...].starts(with: [0xEF, 0xBB, 0xBF]) { hasRawByteOrderMarkInString = true }
                 if escaped {
                     escaped = false
                 } else if byte == UInt8(ascii: "\\") {
@@ -71,17 +74,28 @@ struct JSONTextFacts {
             guard index < bytes.count else { return nil }
             if bytes[index] == UInt8(ascii: "}") { return members }
             let nameEnd = endOfString(bytes, from: index)
-            guard let name = decodeAlone(bytes[index..<nameEnd]) as? String else { return nil }
+            guard let name = decodeName(bytes[index..<nameEnd]) else { return nil }
             index = skipWhitespace(bytes, from: nameEnd)
             guard index < bytes.count, bytes[index] == UInt8(ascii: ":") else { return nil }
             index = skipWhitespace(bytes, from: index + 1)
             let valueEnd = endOfValue(bytes, from: index)
-            guard let value = decodeAlone(bytes[index..<valueEnd]) else { return nil }
-            members.append((Array(name.unicodeScalars), value))
+            // Only the values of the typed members are ever looked at; decoding the others would only cost time.
+            let isTyped = ClaimsOracle.typedMembers.contains { $0.name.unicodeScalars.elementsEqual(name) }
+            guard let value = isTyped ? decodeAlone(bytes[index..<valueEnd]) : NSNull() else { return nil }
+            members.append((name, value))
             index = skipWhitespace(bytes, from: valueEnd)
             guard index < bytes.count else { return nil }
             if bytes[index] == UInt8(ascii: ",") { index += 1 }
         }
+    }
+
+    /// A name without escapes is its bytes (valid UTF-8, since Foundation accepted the text), taken as they are even
+    /// where Foundation would drop a raw U+FEFF; one with escapes is decoded by Foundation.
+    private static func decodeName(_ literal: ArraySlice<UInt8>) -> [Unicode.Scalar]? {
+        guard literal.contains(UInt8(ascii: "\\")) else {
+            return Array(String(decoding: literal.dropFirst().dropLast(), as: UTF8.self).unicodeScalars)
+        }
+        return (decodeAlone(literal) as? String).map { Array($0.unicodeScalars) }
     }
 
     /// One value decoded by Foundation, wrapped in an array because Foundation refuses a bare scalar.
