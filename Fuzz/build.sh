@@ -7,7 +7,8 @@
 #     is imported by Base64URL.swift);
 #   - the bearer split, the segments, base64url and the claims reader, with the harness (Fuzz/Sources), as one
 #     module; CallerVerifierShim.swift stands in for the type that BearerToken.swift extends.
-# -O as in a release build, where UnsafeBufferPointer checks no bounds: AddressSanitizer does instead.
+# -O as in a release build, where UnsafeBufferPointer checks no bounds: AddressSanitizer does instead. lld links
+# (gold warns about every AddressSanitizer symbol it cannot export).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -30,7 +31,7 @@ swiftc -parse-as-library -O "${sanitize[@]}" -swift-version 6 \
 
 swiftc -parse-as-library -O "${sanitize[@]}" -swift-version 6 \
     -enable-upcoming-feature ExistentialAny -enable-upcoming-feature MemberImportVisibility \
-    -module-name VerifierFuzz -I "$out" -L "$out" -lExtrasBase64 \
+    -module-name VerifierFuzz -I "$out" -L "$out" -lExtrasBase64 -use-ld=lld \
     Sources/TokenMint/CallerAuth/BearerToken.swift \
     Sources/TokenMint/CallerAuth/JSONObjectReader.swift \
     Sources/TokenMint/CallerAuth/JSONObjectReaderError.swift \
