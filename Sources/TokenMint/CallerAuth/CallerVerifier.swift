@@ -68,21 +68,6 @@ public struct CallerVerifier: Sendable {
         return verify(token: token, now: now)
     }
 
-    /// RFC 6750 §2.1: `Bearer` (case-insensitive), one or more spaces, the token.
-    static func bearerToken(_ authorization: String) -> [UInt8]? {
-        let utf8 = authorization.utf8
-        let scheme = "bearer ".utf8
-        guard utf8.count > scheme.count, utf8.last != UInt8(ascii: " ") else { return nil }
-        var index = utf8.startIndex
-        for expected in scheme {
-            // ASCII lowercase by setting 0x20; the space stays a space.
-            guard utf8[index] | 0x20 == expected else { return nil }
-            index = utf8.index(after: index)
-        }
-        while index < utf8.endIndex, utf8[index] == UInt8(ascii: " ") { index = utf8.index(after: index) }
-        return Array(utf8[index...])
-    }
-
     func verify(token: [UInt8], now: Double) -> Outcome {
         guard let parts = CompactJWS(token) else { return .rejected(.malformed) }
         guard let headerBytes = parts.decodedHeader, let header = try? JSONObjectReader.read(headerBytes),

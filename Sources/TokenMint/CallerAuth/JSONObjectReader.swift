@@ -104,6 +104,9 @@ private struct RawNumber {
     var end: Int
     /// No fraction, no exponent and at most 15 digits: exact in a `Double` and computed without a string.
     var isSmallInteger: Bool
+    /// Below 10^308 by its digit count and exponent alone, so finite in a `Double` without converting it; only a
+    /// number that might not be (never one in a real token) is converted to find out.
+    var isSurelyFinite: Bool
 }
 
 /// One pass over the input.
@@ -251,7 +254,13 @@ private struct JSONObjectParser {
         case UInt8(ascii: "t"): try expectLiteral("true")
         case UInt8(ascii: "f"): try expectLiteral("false")
         case UInt8(ascii: "n"): try expectLiteral("null")
-        case UInt8(ascii: "-"), UInt8(ascii: "0")...UInt8(ascii: "9"): _ = try scanNumber()
+        case UInt8(ascii: "-"), UInt8(ascii: "0")...UInt8(ascii: "9"):
+            // Refused even where tokenmint never reads it: Foundation and others refuse a number no Double holds, and
+            // a token must not be valid to one party and invalid to another.
+            let number = try scanNumber()
+            guard number.isSurelyFinite || value(of: number)?.isFinite == true else {
+                throw JSONObjectReaderError(.invalidNumber)
+            }
         default: throw JSONObjectReaderError(.syntax)
         }
     }
@@ -363,7 +372,9 @@ private struct JSONObjectParser {
     }
 
     /// Checks one multi-byte UTF-8 sequence against RFC 3629's table, which excludes overlong forms, surrogates and
-    /// code points past U+10FFFF.
+    /// code points past U+10FFFF, and refuses U+FEFF in raw form (`\ufeff` is fine): Foundation drops it as a byte
+    /// order mark at the start of a string or after an escape, so `"\u{FEFF}alg"` would name `alg` to Foundation and
+    /// not to this reader.
     mutating func scanUTF8Sequence(lead: UInt8) throws(JSONObjectReaderError) {
         let length: Int
         let second: ClosedRange<UInt8>
@@ -380,6 +391,9 @@ private struct JSONObjectParser {
         guard input.count - index >= length else { throw JSONObjectReaderError(.unexpectedEnd) }
         guard second.contains(input[index + 1]) else { throw JSONObjectReaderError(.invalidString) }
         for offset in 2..<length where input[index + offset] & 0xC0 != 0x80 {
+            throw JSONObjectReaderError(.invalidString)
+        }
+        if lead == 0xEF, input[index + 1] == 0xBB, input[index + 2] == 0xBF {
             throw JSONObjectReaderError(.invalidString)
         }
         index += length
@@ -469,21 +483,37 @@ private struct JSONObjectParser {
         } else {
             throw JSONObjectReaderError(.invalidNumber)
         }
-        var isSmallInteger = index - integerStart <= 15
+        // Without a leading zero the integer part has exactly this many digits, so the number is below 10^digits.
+        let integerDigits = first == UInt8(ascii: "0") ? 0 : index - integerStart
+        var isSmallInteger = integerDigits <= 15
         if index < input.count, input[index] == UInt8(ascii: ".") {
             index += 1
             try requireDigits()
             isSmallInteger = false
         }
+        var exponent = 0
         if index < input.count, input[index] | 0x20 == UInt8(ascii: "e") {
             index += 1
+            var sign = 1
             if index < input.count, input[index] == UInt8(ascii: "+") || input[index] == UInt8(ascii: "-") {
+                if input[index] == UInt8(ascii: "-") { sign = -1 }
                 index += 1
             }
+            let exponentStart = index
             try requireDigits()
+            // Saturated: an exponent this large already decides the magnitude.
+            for digit in input[exponentStart..<index] where exponent < 100_000 {
+                exponent = exponent * 10 + Int(digit &- UInt8(ascii: "0"))
+            }
+            exponent *= sign
             isSmallInteger = false
         }
-        return RawNumber(start: start, end: index, isSmallInteger: isSmallInteger)
+        return RawNumber(
+            start: start,
+            end: index,
+            isSmallInteger: isSmallInteger,
+            isSurelyFinite: integerDigits + exponent <= 308
+        )
     }
 
     mutating func requireDigits() throws(JSONObjectReaderError) {

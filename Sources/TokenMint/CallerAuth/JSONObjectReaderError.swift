@@ -13,9 +13,10 @@ public struct JSONObjectReaderError: Error, Equatable, CustomStringConvertible {
         case unexpectedEnd
         /// A byte that the JSON grammar does not allow where it stands.
         case syntax
-        /// A bad escape, a lone surrogate, a raw control character or invalid UTF-8 inside a string.
+        /// A bad escape, a lone surrogate, a raw control character, invalid UTF-8 or a raw U+FEFF inside a string.
         case invalidString
-        /// A number outside RFC 8259's grammar: a leading zero, a `+`, a bare `.` or exponent.
+        /// A number outside RFC 8259's grammar (a leading zero, a `+`, a bare `.` or exponent), or one too large for
+        /// a `Double` in a member tokenmint does not read (Foundation refuses those too).
         case invalidNumber
         /// Nested deeper than ``JSONObjectReader/maxDepth``.
         case tooDeep
