@@ -18,6 +18,8 @@ public struct TokenMintApplication: Sendable {
     public let registry: PrometheusCollectorRegistry
     /// Closes the Redis connection, if any, once the refresher has stopped.
     let closeRedis: @Sendable () async -> Void
+    /// Refreshes the identity provider's keys, when they are fetched.
+    let callerKeys: CallerKeyService?
 
     /// Builds the replica and obtains its first token, so that it is ready the moment it listens.
     ///
@@ -39,7 +41,14 @@ public struct TokenMintApplication: Sendable {
             .milliseconds(250), .milliseconds(500), .seconds(1),
         ]
 
-        let verifier = try await CallerVerifier.make(settings: settings)
+        let fetcher = settings.caller.fetchesKeys ? try HTTPSCallerKeyFetcher(caFile: settings.caller.caFile) : nil
+        let verifier = try await CallerVerifier.make(
+            settings: settings,
+            fetcher: fetcher,
+            keyMetrics: CallerKeyMetrics(factory: factory),
+            logger: logger,
+            now: now
+        )
         for skipped in verifier.skippedKeys {
             logger.warning("CALLER_JWT_JWKS_FILE: skipped a key", metadata: ["key": "\(skipped)"])
         }
@@ -94,7 +103,8 @@ public struct TokenMintApplication: Sendable {
             readiness: Readiness(),
             logger: logger,
             now: now,
-            redisState: redisState
+            redisState: redisState,
+            callerKeysState: { verifier.keyStore?.health ?? .fresh }
         )
         let server = HTTPServer(
             host: settings.host,
@@ -109,7 +119,10 @@ public struct TokenMintApplication: Sendable {
             refresher: refresher,
             server: server,
             registry: registry,
-            closeRedis: closeRedis
+            closeRedis: closeRedis,
+            callerKeys: verifier.keyStore.map { store in
+                CallerKeyService(store: store, shutdown: { await fetcher?.shutdown() })
+            }
         )
     }
 
@@ -122,12 +135,15 @@ public struct TokenMintApplication: Sendable {
     /// - Parameter listening: called once with the bound port, when the replica accepts connections.
     /// - Throws: ``HTTPServer/ListenError`` if the socket cannot be bound.
     public func run(logger: Logger, listening: @escaping @Sendable (Int) -> Void = { _ in }) async throws {
+        var services: [ServiceGroupConfiguration.ServiceConfiguration] = [
+            .init(service: RefreshService(refresher: refresher, closeRedis: closeRedis))
+        ]
+        // Before the server, so it stops after the server has drained: a request in flight may still refetch.
+        if let callerKeys { services.append(.init(service: callerKeys)) }
+        services.append(.init(service: ListeningService(server: server, listening: listening)))
         let group = ServiceGroup(
             configuration: .init(
-                services: [
-                    .init(service: RefreshService(refresher: refresher, closeRedis: closeRedis)),
-                    .init(service: ListeningService(server: server, listening: listening)),
-                ],
+                services: services,
                 gracefulShutdownSignals: [.sigterm, .sigint],
                 logger: logger
             )
@@ -158,5 +174,18 @@ struct RefreshService: Service {
         }
         // No lock is held here: a refresh releases its lock before it returns, cancelled or not.
         await closeRedis()
+    }
+}
+
+/// Runs the identity provider's key refresh until graceful shutdown, then closes the HTTPS client.
+struct CallerKeyService: Service {
+    let store: CallerKeyStore
+    let shutdown: @Sendable () async -> Void
+
+    func run() async throws {
+        await cancelWhenGracefulShutdown {
+            await store.run()
+        }
+        await shutdown()
     }
 }
