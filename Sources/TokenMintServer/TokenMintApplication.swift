@@ -92,7 +92,13 @@ public struct TokenMintApplication: Sendable {
             logger: logger,
             now: now
         )
-        try await refresher.prime(timeout: .seconds(5))
+        do {
+            try await refresher.prime(timeout: .seconds(5))
+        } catch {
+            // The HTTPS client must be shut down before it is released; nothing else will, once build fails.
+            await fetcher?.shutdown()
+            throw error
+        }
 
         let environment = HandlerEnvironment(
             cache: cache,

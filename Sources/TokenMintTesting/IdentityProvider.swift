@@ -7,7 +7,7 @@ import Glibc
 /// A real HTTPS identity provider for one test: `python3`'s `http.server` behind `ssl`, on a free loopback port,
 /// with a certificate for `127.0.0.1` signed by a CA made for the test with the `openssl` CLI (and a second,
 /// unrelated CA for the wrong-CA case). It serves whatever documents the test puts in place, answers every request
-/// with a chosen status when told to, and records each request's path, so that tests count fetches.
+/// with a chosen status or after a chosen delay when told to, and records each request's path, so that tests count fetches.
 ///
 /// Killed (and its directory removed) when the test lets go of it.
 public final class IdentityProvider: @unchecked Sendable {
@@ -81,6 +81,16 @@ public final class IdentityProvider: @unchecked Sendable {
         let file = directory.appendingPathComponent("status")
         if let status {
             try "\(status)".write(to: file, atomically: true, encoding: .utf8)
+        } else {
+            try? FileManager.default.removeItem(at: file)
+        }
+    }
+
+    /// Holds every answer back this many seconds (after recording the request) until set back to nil.
+    public func delayEverything(by seconds: Double?) throws {
+        let file = directory.appendingPathComponent("delay")
+        if let seconds {
+            try "\(seconds)".write(to: file, atomically: true, encoding: .utf8)
         } else {
             try? FileManager.default.removeItem(at: file)
         }
@@ -174,6 +184,10 @@ public final class IdentityProvider: @unchecked Sendable {
             def do_GET(self):
                 with open(os.path.join(directory, "hits"), "a") as hits:
                     hits.write(self.path.split("?")[0] + "\n")
+                delay_file = os.path.join(directory, "delay")
+                if os.path.exists(delay_file):
+                    with open(delay_file) as f:
+                        time.sleep(float(f.read().strip()))
                 status_file = os.path.join(directory, "status")
                 if os.path.exists(status_file):
                     with open(status_file) as f:

@@ -321,4 +321,114 @@ import Glibc
         mismatched.signal(SIGTERM)
         #expect(try await mismatched.waitForExit() == 0)
     }
+
+    /// A port whose kernel completes TCP handshakes but where nobody ever accepts or speaks TLS: the fetch hangs
+    /// until tokenmint's own timeouts end it.
+    final class SilentListener {
+        let fd: Int32
+        let port: Int
+
+        init() throws {
+            let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+            var address = sockaddr_in()
+            address.sin_family = sa_family_t(AF_INET)
+            address.sin_addr.s_addr = inet_addr("127.0.0.1")
+            var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+            let bound = withUnsafeMutablePointer(to: &address) {
+                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { pointer -> Int32 in
+                    guard bind(fd, pointer, length) == 0, listen(fd, 64) == 0 else { return -1 }
+                    return getsockname(fd, pointer, &length)
+                }
+            }
+            guard bound == 0 else {
+                close(fd)
+                throw TokenMintProcess.Timeout(description: "cannot listen")
+            }
+            self.fd = fd
+            port = Int(UInt16(bigEndian: address.sin_port))
+        }
+
+        deinit { close(fd) }
+    }
+
+    @Test(.timeLimit(.minutes(2)))
+    func aProviderThatNeverAnswersIsBoundedByTheTimeoutsAndDelaysNothingElse() async throws {
+        let silent = try SilentListener()
+        var settings = TokenMintProcess.baseEnvironment
+        settings["CALLER_JWT_JWKS_URL"] = "https://127.0.0.1:\(silent.port)/jwks.json"
+        settings["CALLER_JWT_AUDIENCE"] = "tokenmint"
+        let started = ContinuousClock.now
+        let server = try TokenMintProcess(environment: settings)
+        let port = try await server.port()
+        // Listening does not wait for the provider.
+        #expect(ContinuousClock.now - started < .seconds(10))
+        let key = try await CallerSigningKey.es256(kid: "ec-1")
+        let answered = ContinuousClock.now
+        #expect(try await post(port, try await key.sign()).status == 503)
+        #expect(ContinuousClock.now - answered < .seconds(2))
+        try await eventually(timeout: .seconds(30), "a fetch ended by the timeout") {
+            (try await metric(port, "tokenmint_caller_keys_refresh_failures_total") ?? 0) >= 1
+        }
+        // Connecting (TCP and TLS) is bounded by 3 s: the first failure cannot have come much sooner (it was not
+        // refused, it hung), nor very much later.
+        let failedAfter = ContinuousClock.now - started
+        #expect(failedAfter >= .milliseconds(2500), "\(failedAfter)")
+        #expect(
+            server.stdout.lowercased().contains("timeout") || server.stdout.lowercased().contains("timed out"),
+            "\(server.stdout)"
+        )
+        #expect(failedAfter < .seconds(25), "\(failedAfter)")
+        server.signal(SIGTERM)
+        #expect(try await server.waitForExit() == 0)
+    }
+
+    @Test(.timeLimit(.minutes(2)))
+    func aJWKSOverTheSizeCapIsRefusedAndTheLastGoodKeysKept() async throws {
+        let provider = try await IdentityProvider()
+        let key = try await CallerSigningKey.es256(kid: "ec-1")
+        try provider.serve(Self.jwksPath, CallerSigningKey.jwks([key]))
+        let server = try TokenMintProcess(environment: environment(provider, ["CALLER_JWT_JWKS_REFRESH_SECONDS": "5"]))
+        let port = try await server.port()
+        try await eventually("readiness") { try await ready(port) }
+        // A valid JWKS, padded with junk keys to over 256 KiB, whose only good key is a new one.
+        let other = await CallerSigningKey.ed25519(kid: "ed-big")
+        let junk = (0..<3000).map { #"{"kty":"oct","kid":"junk-\#($0)","k":"\#(String(repeating: "A", count: 80))"}"# }
+        let big = CallerSigningKey.jwks([other], extra: junk)
+        #expect(big.utf8.count > 256 * 1024)
+        try provider.serve(Self.jwksPath, big)
+        try await eventually("a refused oversized JWKS") {
+            (try await metric(port, "tokenmint_caller_keys_refresh_failures_total") ?? 0) >= 1
+        }
+        #expect(try await post(port, try await key.sign()).status == 200)
+        #expect(try await post(port, try await other.sign()).status == 401)
+        #expect(server.stdout.contains("KiB"), "\(server.stdout)")
+        server.signal(SIGTERM)
+        #expect(try await server.waitForExit() == 0)
+    }
+
+    @Test(.timeLimit(.minutes(2)))
+    func aProviderThatHoldsItsAnswerBackIsCutOffByTheTotalTimeout() async throws {
+        let provider = try await IdentityProvider()
+        let key = try await CallerSigningKey.es256(kid: "ec-1")
+        try provider.serve(Self.jwksPath, CallerSigningKey.jwks([key]))
+        try provider.delayEverything(by: 60)
+        let started = ContinuousClock.now
+        let server = try TokenMintProcess(environment: environment(provider))
+        let port = try await server.port()
+        try await eventually("a fetch cut off by the total timeout") {
+            (try await metric(port, "tokenmint_caller_keys_refresh_failures_total") ?? 0) >= 1
+        }
+        let failedAfter = ContinuousClock.now - started
+        // The request reached the provider (TLS completed), and the 5 s total bound ended it.
+        #expect(provider.hits(Self.jwksPath) >= 1)
+        #expect(failedAfter >= .milliseconds(4500), "\(failedAfter)")
+        #expect(failedAfter < .seconds(25), "\(failedAfter)")
+        #expect(try await post(port, try await key.sign()).status == 503)
+        // Once it answers in time, the keys load on the next retry.
+        try provider.delayEverything(by: nil)
+        try await eventually("readiness after the provider answers again") { try await ready(port) }
+        #expect(try await post(port, try await key.sign()).status == 200)
+        server.signal(SIGTERM)
+        #expect(try await server.waitForExit() == 0)
+    }
 }
