@@ -171,7 +171,7 @@ public struct CallerVerifier: Sendable {
         } else {
             return .rejected(header.kid == nil ? Self.unsupported(alg) : .unknownKey)
         }
-        guard alg == allowed else { return .rejected(Self.unsupported(alg)) }
+        guard CodePoints.equal(alg, allowed) else { return .rejected(Self.unsupported(alg)) }
         return .needsPublicKey(
             PendingPublicKeyToken(token: token, header: header, claims: claims, verifierName: name, keys: keys)
         )
