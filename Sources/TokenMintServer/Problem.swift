@@ -63,6 +63,11 @@ struct Problem: Sendable {
         detail: "no Miro token with enough remaining life is available yet; retry shortly",
         extraHeaders: [("Retry-After", "1")]
     )
+    static let callerKeysUnavailable = Problem(
+        status: .serviceUnavailable,
+        detail: "the identity provider's keys are not loaded yet; retry shortly",
+        extraHeaders: [("Retry-After", "2")]
+    )
 }
 
 extension String {

@@ -239,7 +239,10 @@ final class TokenHTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
 
     private func reject(context: ChannelHandlerContext, request: Request, _ rejection: CallerRejection) {
         environment.metrics.recordRejection(rejection.kind)
-        respond(context: context, request: request, problem: .unauthorized(rejection.detail))
+        // Keys not fetched yet is our fault, not the caller's: 503 and retry, not 401 and sign in again.
+        let problem: Problem =
+            rejection.kind == .keysUnavailable ? .callerKeysUnavailable : .unauthorized(rejection.detail)
+        respond(context: context, request: request, problem: problem)
     }
 
     private func serveToken(context: ChannelHandlerContext, request: Request, caller: CallerIdentity) {
@@ -256,15 +259,14 @@ final class TokenHTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
         }
         let cached = tokenResponse!
         environment.metrics.served.increment()
-        environment.logger.info(
-            "token issued",
-            metadata: [
-                "request_id": .string(request.envelope.requestID),
-                "sub": .string(caller.subject ?? "-"),
-                "verifier": .string(caller.verifier),
-                "token": .string(cached.fingerprint),
-            ]
-        )
+        var audit: Logger.Metadata = [
+            "request_id": .string(request.envelope.requestID),
+            "sub": .string(caller.subject ?? "-"),
+            "verifier": .string(caller.verifier),
+            "token": .string(cached.fingerprint),
+        ]
+        if let team = caller.team { audit["team"] = .string(team) }
+        environment.logger.info("token issued", metadata: audit)
         if TokenRepresentation(accept: request.head.headers.first(name: "accept")) == .json {
             let token = snapshot.token
             let body =
@@ -298,6 +300,14 @@ final class TokenHTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
                 status: .serviceUnavailable,
                 type: "application/json",
                 #"{"status":"draining","redis":"\#(redis)"}"#
+            )
+        } else if environment.callerKeysState() == .loading {
+            respond(
+                context: context,
+                request: request,
+                status: .serviceUnavailable,
+                type: "application/json",
+                #"{"status":"unready","reason":"caller keys not loaded yet","caller_keys":"loading","redis":"\#(redis)"}"#
             )
         } else if environment.cache.servable(at: environment.now()) == nil {
             respond(

@@ -18,6 +18,8 @@ public struct TokenMintApplication: Sendable {
     let pipelines: TokenPipelines
     /// Re-reads mounted secrets while running; nil when built without the environment to re-read.
     let reloader: SecretReloader?
+    /// Refreshes the identity provider's keys, when they are fetched.
+    let callerKeys: CallerKeyService?
 
     /// The refresher of the client secret in force.
     public var refresher: TokenRefresher { pipelines.current.refresher }
@@ -48,7 +50,21 @@ public struct TokenMintApplication: Sendable {
             .milliseconds(250), .milliseconds(500), .seconds(1),
         ]
 
-        let verifiers = CallerVerifierHolder(try await makeVerifier(settings: settings, logger: logger))
+        let fetcher = settings.caller.fetchesKeys ? try HTTPSCallerKeyFetcher(caFile: settings.caller.caFile) : nil
+        let verifierFactory = CallerVerifierFactory(
+            fetcher: fetcher,
+            keyMetrics: CallerKeyMetrics(factory: factory),
+            logger: logger,
+            now: now
+        )
+        let verifiers: CallerVerifierHolder
+        do {
+            verifiers = CallerVerifierHolder(try await verifierFactory.make(settings: settings, keeping: nil))
+        } catch {
+            // The HTTPS client must be shut down before it is released; nothing else will, once build fails.
+            await fetcher?.shutdown()
+            throw error
+        }
         let timing = TokenTiming(
             ttlSeconds: settings.tokenTTLSeconds,
             minRemainingSeconds: settings.minRemainingSeconds
@@ -64,7 +80,13 @@ public struct TokenMintApplication: Sendable {
             holdLockForTesting: holdLockForTesting
         )
         let pipeline = pipelineFactory.make(settings: settings)
-        try await pipeline.refresher.prime(timeout: primeTimeout)
+        do {
+            try await pipeline.refresher.prime(timeout: primeTimeout)
+        } catch {
+            await pipeline.close()
+            await fetcher?.shutdown()
+            throw error
+        }
         let pipelines = TokenPipelines(pipeline)
 
         let handlerEnvironment = HandlerEnvironment(
@@ -76,7 +98,8 @@ public struct TokenMintApplication: Sendable {
             readiness: Readiness(),
             logger: logger,
             now: now,
-            redisState: { pipelines.current.redisState() }
+            redisState: { pipelines.current.redisState() },
+            callerKeysState: { verifiers.current.current.keyStore?.health ?? .fresh }
         )
         let server = HTTPServer(
             host: settings.host,
@@ -90,7 +113,9 @@ public struct TokenMintApplication: Sendable {
                 new,
                 change in
                 // Everything that can fail is built before anything is swapped: a refused reload changes nothing.
-                let verifier = change.rebuildsVerifier ? try await makeVerifier(settings: new, logger: logger) : nil
+                let keeping = verifiers.current.current.keyStore
+                let verifier =
+                    change.rebuildsVerifier ? try await verifierFactory.make(settings: new, keeping: keeping) : nil
                 if change.rebuildsTokenSource {
                     try await pipelines.replace(with: pipelineFactory.make(settings: new), primeTimeout: primeTimeout)
                 }
@@ -109,17 +134,11 @@ public struct TokenMintApplication: Sendable {
             server: server,
             registry: registry,
             pipelines: pipelines,
-            reloader: reloader
+            reloader: reloader,
+            callerKeys: verifiers.current.current.keyStore.map { store in
+                CallerKeyService(store: store, shutdown: { await fetcher?.shutdown() })
+            }
         )
-    }
-
-    /// The caller verifier for `settings`, reading its key files; skipped JWKS keys are logged.
-    static func makeVerifier(settings: Settings, logger: Logger) async throws -> CallerVerifier {
-        let verifier = try await CallerVerifier.make(settings: settings)
-        for skipped in verifier.skippedKeys {
-            logger.warning("CALLER_JWT_JWKS_FILE: skipped a key", metadata: ["key": "\(skipped)"])
-        }
-        return verifier
     }
 
     /// Runs until SIGTERM or SIGINT, then drains and returns.
@@ -141,11 +160,40 @@ public struct TokenMintApplication: Sendable {
                 .init(service: SecretReloadService(reloader: reloader, interval: seconds > 0 ? .seconds(seconds) : nil))
             )
         }
+        // Before the server, so it stops after the server has drained: a request in flight may still refetch.
+        if let callerKeys { services.append(.init(service: callerKeys)) }
         services.append(.init(service: ListeningService(server: server, listening: listening)))
         let group = ServiceGroup(
             configuration: .init(services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
         )
         try await group.run()
+    }
+}
+
+/// Builds the caller verifier for one set of settings, reading its key files; skipped JWKS keys are logged.
+///
+/// - Important: The identity provider's key store outlives a reload: its URL, issuer and CA come from the
+///   environment, which does not change, so a rebuilt verifier keeps the store (and the keys it has fetched)
+///   instead of starting over without keys.
+struct CallerVerifierFactory: Sendable {
+    let fetcher: HTTPSCallerKeyFetcher?
+    let keyMetrics: CallerKeyMetrics
+    let logger: Logger
+    let now: @Sendable () -> Double
+
+    func make(settings: Settings, keeping keyStore: CallerKeyStore?) async throws -> CallerVerifier {
+        let verifier = try await CallerVerifier.make(
+            settings: settings,
+            fetcher: fetcher,
+            keyStore: keyStore,
+            keyMetrics: keyMetrics,
+            logger: logger,
+            now: now
+        )
+        for skipped in verifier.skippedKeys {
+            logger.warning("CALLER_JWT_JWKS_FILE: skipped a key", metadata: ["key": "\(skipped)"])
+        }
+        return verifier
     }
 }
 
@@ -207,5 +255,18 @@ struct ListeningService: Service {
     func run() async throws {
         listening(try await server.start())
         try await server.run()
+    }
+}
+
+/// Runs the identity provider's key refresh until graceful shutdown, then closes the HTTPS client.
+struct CallerKeyService: Service {
+    let store: CallerKeyStore
+    let shutdown: @Sendable () async -> Void
+
+    func run() async throws {
+        await cancelWhenGracefulShutdown {
+            await store.run()
+        }
+        await shutdown()
     }
 }
