@@ -31,25 +31,25 @@ import Glibc
         return environment
     }
 
-    static func callerToken(secret: String, lifetime: Int = 600) -> String {
+    static func callerToken(secret: String, audience: String? = nil, lifetime: Int = 600) -> String {
         let now = Int(Date().timeIntervalSince1970)
+        let aud = audience.map { #","aud":"\#($0)""# } ?? ""
         return JWTText.sign(
             header: #"{"alg":"HS256","typ":"JWT"}"#,
-            claims: #"{"sub":"rotation","exp":\#(now + lifetime)}"#,
+            claims: #"{"sub":"rotation","exp":\#(now + lifetime)\#(aud)}"#,
             secret: secret
         )
     }
 
     static func token(
         from replica: Replica,
-        callerSecret: String = TokenMintProcess.callerSecret
-    ) async throws
-        -> HTTPResponse
-    {
+        callerSecret: String = TokenMintProcess.callerSecret,
+        audience: String? = nil
+    ) async throws -> HTTPResponse {
         try await RawHTTPClient(port: replica.port).send(
             "POST",
             "/v1/token",
-            headers: [("Authorization", "Bearer \(callerToken(secret: callerSecret))")]
+            headers: [("Authorization", "Bearer \(callerToken(secret: callerSecret, audience: audience))")]
         )
     }
 
@@ -229,6 +229,52 @@ import Glibc
         }
         #expect(elapsed != nil, "SIGHUP did not reload")
         #expect(replica.process.process.isRunning, "SIGHUP must not stop the replica")
+        #expect(try await replica.stop() == 0)
+    }
+
+    @Test(.timeLimit(.minutes(2)))
+    func aReloadKeepsTheIdentityProvidersKeys() async throws {
+        let provider = try await IdentityProvider()
+        let key = try await CallerSigningKey.es256(kid: "idp-1")
+        try provider.serve("/jwks.json", CallerSigningKey.jwks([key]))
+        let mount = try KubeletMount(files: [
+            "client-secret": TokenMintProcess.clientSecret, "caller-secret": TokenMintProcess.callerSecret,
+        ])
+        defer { mount.remove() }
+        let replica = try await Replica.one(
+            redisURL: nil,
+            environment: Self.environment(
+                mount: mount,
+                callerSecretFile: true,
+                extra: [
+                    "CALLER_JWT_JWKS_URL": provider.url("/jwks.json"), "CALLER_JWT_CA_FILE": provider.caFile,
+                    "CALLER_JWT_AUDIENCE": "tokenmint", "CALLER_JWT_JWKS_REFRESH_SECONDS": "3600",
+                ]
+            )
+        )
+        func post(_ token: String) async throws -> Int {
+            try await RawHTTPClient(port: replica.port, timeoutSeconds: 15).send(
+                "POST",
+                "/v1/token",
+                headers: [("Authorization", "Bearer \(token)")]
+            ).status
+        }
+        let ready = try await Self.waitUntil(.seconds(20), every: .milliseconds(100)) {
+            try await post(try await key.sign()) == 200
+        }
+        #expect(ready != nil, "the identity provider's keys were never loaded")
+        let fetches = provider.hits("/jwks.json")
+
+        // Both secrets rotate: the verifier is rebuilt, the key store (and its keys) carried over.
+        try mount.update(["client-secret": Self.newClientSecret, "caller-secret": Self.newCallerSecret])
+        let reloaded = try await Self.waitUntil(.seconds(Self.reloadSeconds + 1)) {
+            try await Self.token(from: replica, callerSecret: Self.newCallerSecret, audience: "tokenmint").status
+                == 200
+        }
+        #expect(reloaded != nil, "\(replica.process.stdout)")
+        #expect(try await post(try await key.sign()) == 200, "public-key callers pass on, with no refetch")
+        #expect(provider.hits("/jwks.json") == fetches)
+        #expect(try await replica.readyz().status == 200)
         #expect(try await replica.stop() == 0)
     }
 
