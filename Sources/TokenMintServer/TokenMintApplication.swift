@@ -45,7 +45,8 @@ public struct TokenMintApplication: Sendable {
         let verifier = try await CallerVerifier.make(
             settings: settings,
             fetcher: fetcher,
-            keyMetrics: CallerKeyMetrics(factory: factory),
+            // Registered only when keys are fetched: an age gauge of 0 for a set that does not exist would mislead.
+            keyMetrics: settings.caller.fetchesKeys ? CallerKeyMetrics(factory: factory) : nil,
             logger: logger,
             now: now
         )
