@@ -166,6 +166,7 @@ import Glibc
         #expect(try await second.waitForExit(timeout: .seconds(60)) == 0, "\(second.stdout)\(second.stderr)")
         for (name, json) in [("old", firstJSON), ("new", secondJSON)] {
             let run = try report(json)
+            print("rotation under load, \(name) key: \(run.succeeded) of \(run.requests) requests served")
             #expect(run.passed, "\(name)")
             #expect(run.requests > 100, "\(name): \(run.requests)")
             #expect(run.succeeded == run.requests, "\(name): \(run.succeeded) of \(run.requests)")
