@@ -143,4 +143,16 @@ import Testing
             _ = try await PublicCallerKeys.fetched(Array(#"{"kid":"not a jwks"}"#.utf8))
         }
     }
+
+    @Test func aJWKSIsReadOnlyUpToItsKeyLimit() async throws {
+        let x = TestJWT.base64URL(Curve25519.Signing.PrivateKey().publicKey.rawRepresentation)
+        let entries = (0..<150).map { #"{"kty":"OKP","crv":"Ed25519","kid":"k\#($0)","x":"\#(x)"}"# }
+        let keys = try await PublicCallerKeys.fetched(
+            Array((#"{"keys":["# + entries.joined(separator: ",") + "]}").utf8)
+        )
+        #expect(keys.entries.count == PublicCallerKeys.maximumKeys)
+        #expect(keys.entry(kid: "k99") != nil)
+        #expect(keys.entry(kid: "k100") == nil)
+        #expect(keys.skipped == ["keys #100 to #149 (more than 100 keys)"])
+    }
 }
