@@ -53,7 +53,7 @@ public struct TokenMintApplication: Sendable {
         let fetcher = settings.caller.fetchesKeys ? try HTTPSCallerKeyFetcher(caFile: settings.caller.caFile) : nil
         let verifierFactory = CallerVerifierFactory(
             fetcher: fetcher,
-            keyMetrics: CallerKeyMetrics(factory: factory),
+            keyMetrics: settings.caller.fetchesKeys ? CallerKeyMetrics(factory: factory) : nil,
             logger: logger,
             now: now
         )
@@ -177,7 +177,8 @@ public struct TokenMintApplication: Sendable {
 ///   instead of starting over without keys.
 struct CallerVerifierFactory: Sendable {
     let fetcher: HTTPSCallerKeyFetcher?
-    let keyMetrics: CallerKeyMetrics
+    /// Registered only when keys are fetched: an age gauge of 0 for a set that does not exist would mislead.
+    let keyMetrics: CallerKeyMetrics?
     let logger: Logger
     let now: @Sendable () -> Double
 

@@ -76,6 +76,11 @@ public final class IdentityProvider: @unchecked Sendable {
         _ = rename(temporary.path, target.path)
     }
 
+    /// Stops serving `path`: it answers 404 from now on.
+    public func remove(_ path: String) {
+        try? FileManager.default.removeItem(at: documentURL(path))
+    }
+
     /// Answers every request with `status` (and a junk body) until set back to nil.
     public func answerEverything(with status: Int?) throws {
         let file = directory.appendingPathComponent("status")

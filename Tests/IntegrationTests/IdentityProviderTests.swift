@@ -166,6 +166,7 @@ import Glibc
         #expect(try await second.waitForExit(timeout: .seconds(60)) == 0, "\(second.stdout)\(second.stderr)")
         for (name, json) in [("old", firstJSON), ("new", secondJSON)] {
             let run = try report(json)
+            print("rotation under load, \(name) key: \(run.succeeded) of \(run.requests) requests served")
             #expect(run.passed, "\(name)")
             #expect(run.requests > 100, "\(name): \(run.requests)")
             #expect(run.succeeded == run.requests, "\(name): \(run.succeeded) of \(run.requests)")
@@ -428,6 +429,44 @@ import Glibc
         try provider.delayEverything(by: nil)
         try await eventually("readiness after the provider answers again") { try await ready(port) }
         #expect(try await post(port, try await key.sign()).status == 200)
+        server.signal(SIGTERM)
+        #expect(try await server.waitForExit() == 0)
+    }
+
+    @Test(.timeLimit(.minutes(2)))
+    func repeatedJWKSFailuresRunDiscoveryAgainAndFollowAMovedJWKSURI() async throws {
+        let provider = try await IdentityProvider()
+        let old = try await CallerSigningKey.es256(kid: "old")
+        let new = try await CallerSigningKey.es256(kid: "new")
+        let issuer = provider.url("/tenant")
+        let discoveryPath = "/tenant/.well-known/openid-configuration"
+        func discovery(jwks path: String) -> String {
+            #"{"issuer":"\#(issuer)","jwks_uri":"\#(provider.url(path))"}"#
+        }
+        try provider.serve("/keys-v1", CallerSigningKey.jwks([old]))
+        try provider.serve(discoveryPath, discovery(jwks: "/keys-v1"))
+        var settings = environment(
+            provider,
+            ["CALLER_JWT_DISCOVERY": "true", "CALLER_JWT_ISSUER": issuer, "CALLER_JWT_JWKS_REFRESH_SECONDS": "5"]
+        )
+        settings["CALLER_JWT_JWKS_URL"] = nil
+        let server = try TokenMintProcess(environment: settings)
+        let port = try await server.port()
+        try await eventually("readiness") { try await ready(port) }
+        #expect(try await post(port, try await old.sign(issuer: issuer)).status == 200)
+        #expect(provider.hits(discoveryPath) == 1)
+
+        // The provider moves its keys: the old URL answers 404, the discovery document names the new one.
+        try provider.serve("/keys-v2", CallerSigningKey.jwks([new]))
+        try provider.serve(discoveryPath, discovery(jwks: "/keys-v2"))
+        provider.remove("/keys-v1")
+        try await eventually(timeout: .seconds(60), "the keys from the moved jwks_uri") {
+            try await post(port, try await new.sign(issuer: issuer)).status == 200
+        }
+        #expect(provider.hits(discoveryPath) >= 2)
+        #expect(provider.hits("/keys-v2") >= 1)
+        // The old key went with the old document.
+        #expect(try await post(port, try await old.sign(issuer: issuer)).status == 401)
         server.signal(SIGTERM)
         #expect(try await server.waitForExit() == 0)
     }

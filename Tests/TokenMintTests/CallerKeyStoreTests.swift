@@ -112,4 +112,47 @@ import Testing
         #expect(store.current?.entry(kid: "a") == nil)
         #expect(store.health == .fresh)
     }
+
+    @Test func fetchedJWKSSkipsKeysNotForVerifyingAndEquivalentKIDs() async throws {
+        let x = TestJWT.base64URL(Curve25519.Signing.PrivateKey().publicKey.rawRepresentation)
+        func key(_ kid: String, _ extra: String = "") -> String {
+            #"{"kty":"OKP","crv":"Ed25519","kid":"\#(kid)","x":"\#(x)"\#(extra)}"#
+        }
+        let body =
+            #"{"keys":["#
+            + [
+                key("sig", #","use":"sig","key_ops":["verify"]"#), key("enc", #","use":"enc""#),
+                key("ops", #","key_ops":["sign","encrypt"]"#), key("odd-use", #","use":7"#),
+                key("caf\u{E9}"), key("cafe\u{301}"),
+            ].joined(separator: ",") + "]}"
+        let keys = try await PublicCallerKeys.fetched(Array(body.utf8))
+        #expect(keys.entries.count == 2)
+        #expect(keys.entry(kid: "sig") != nil)
+        #expect(keys.entry(kid: "caf\u{E9}") != nil)
+        // The second spelling is skipped, and the first one's lookup insists on its own code points.
+        #expect(keys.entry(kid: "cafe\u{301}") == nil)
+        #expect(keys.skipped.count == 4, "\(keys.skipped)")
+        #expect(keys.skipped.contains { $0.contains("use is not sig") && $0.contains("enc") })
+        #expect(keys.skipped.contains { $0.contains("key_ops without verify") })
+        #expect(keys.skipped.contains { $0.contains("a second key with this kid") })
+        // Nothing usable at all is an error, so the last good set is kept.
+        await #expect(throws: PublicCallerKeys.DocumentError.self) {
+            _ = try await PublicCallerKeys.fetched(Array(#"{"keys":[\#(key("enc", #","use":"enc""#))]}"#.utf8))
+        }
+        await #expect(throws: PublicCallerKeys.DocumentError.self) {
+            _ = try await PublicCallerKeys.fetched(Array(#"{"kid":"not a jwks"}"#.utf8))
+        }
+    }
+
+    @Test func aJWKSIsReadOnlyUpToItsKeyLimit() async throws {
+        let x = TestJWT.base64URL(Curve25519.Signing.PrivateKey().publicKey.rawRepresentation)
+        let entries = (0..<150).map { #"{"kty":"OKP","crv":"Ed25519","kid":"k\#($0)","x":"\#(x)"}"# }
+        let keys = try await PublicCallerKeys.fetched(
+            Array((#"{"keys":["# + entries.joined(separator: ",") + "]}").utf8)
+        )
+        #expect(keys.entries.count == PublicCallerKeys.maximumKeys)
+        #expect(keys.entry(kid: "k99") != nil)
+        #expect(keys.entry(kid: "k100") == nil)
+        #expect(keys.skipped == ["keys #100 to #149 (more than 100 keys)"])
+    }
 }

@@ -10,6 +10,9 @@ import Foundation
 /// the token.
 struct PublicCallerKeys: Sendable {
     static let supported: Set<String> = ["RS256", "ES256", "EdDSA"]
+    /// Real key sets hold a handful of keys (the current one, the next, the previous); decoding each costs CPU,
+    /// so a document with more is read only this far.
+    static let maximumKeys = 100
 
     /// A JWKS key's `kid` as the document spells it, and its one allowed `alg`.
     struct Entry: Sendable {
@@ -110,6 +113,10 @@ struct PublicCallerKeys: Sendable {
         var entries: [String: Entry] = [:]
         var skipped: [String] = []
         for (position, raw) in keys.enumerated() {
+            guard position < maximumKeys else {
+                skipped.append("keys #\(maximumKeys) to #\(keys.count - 1) (more than \(maximumKeys) keys)")
+                break
+            }
             guard let object = raw as? [String: Any], JSONSerialization.isValidJSONObject(object),
                 let data = try? JSONSerialization.data(withJSONObject: object),
                 let jwk = try? JSONDecoder().decode(JWK.self, from: data)

@@ -66,7 +66,7 @@ public enum SettingsCatalog {
         ),
         .init(
             name: "CALLER_JWT_AUDIENCE",
-            defaultValue: "not checked; required with a public key",
+            defaultValue: "not checked",
             meaning: "required aud of caller tokens (exact code points); required with any public-key verifier"
         ),
         .init(
