@@ -74,7 +74,8 @@ import Testing
         #expect(await store.keysAfterRefetch(forUnknownKID: "x") == nil)
         let waited = clock.now - started
         #expect(waited >= CallerKeyStore.unknownKIDWait - .milliseconds(50))
-        #expect(waited < CallerKeyStore.unknownKIDWait + .seconds(3), "\(waited)")
+        // Far below the fetch's 60 s, with room for a busy machine: the bound, not the fetch, ended the wait.
+        #expect(waited < .seconds(30), "\(waited)")
     }
 
     @Test func aFailedRefreshKeepsTheLastGoodKeys() async throws {
