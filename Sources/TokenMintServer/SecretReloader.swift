@@ -41,10 +41,10 @@ actor SecretReloader {
     /// Reloads if `trigger` and the files call for it.
     func check(_ trigger: SecretReloadStateMachine.Trigger) async {
         let files = WatchedFiles.read(environment: environment)
-        guard case .reload(let callerKeysChanged) = machine.observe(files, trigger: trigger) else { return }
+        guard case .reload(let changedFiles) = machine.observe(files, trigger: trigger) else { return }
         do {
             let new = try Settings.load(environment: environment, defaultLogFormat: settings.logFormat)
-            let change = SettingsChange(from: settings, to: new, callerKeysChanged: callerKeysChanged)
+            let change = SettingsChange(from: settings, to: new, changedFiles: changedFiles)
             if !change.isEmpty { try await apply(new, change) }
             settings = new
             machine.reloaded(files)

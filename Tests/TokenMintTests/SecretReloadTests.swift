@@ -17,49 +17,58 @@ import TokenMintTesting
         #expect(machine.observe(started, trigger: .poll) == .nothing)
 
         let rotated = Self.files(["MIRO_CLIENT_SECRET_FILE": "b"])
-        #expect(machine.observe(rotated, trigger: .poll) == .reload(callerKeysChanged: false))
+        #expect(machine.observe(rotated, trigger: .poll) == .reload(changedFiles: ["MIRO_CLIENT_SECRET_FILE"]))
         machine.failed(rotated)
         #expect(machine.observe(rotated, trigger: .poll) == .nothing, "a refused set is not retried every poll")
-        #expect(machine.observe(rotated, trigger: .signal) == .reload(callerKeysChanged: false), "SIGHUP retries")
+        #expect(
+            machine.observe(rotated, trigger: .signal) == .reload(changedFiles: ["MIRO_CLIENT_SECRET_FILE"]),
+            "SIGHUP retries"
+        )
 
         let fixed = Self.files(["MIRO_CLIENT_SECRET_FILE": "c"])
-        #expect(machine.observe(fixed, trigger: .poll) == .reload(callerKeysChanged: false))
+        #expect(machine.observe(fixed, trigger: .poll) == .reload(changedFiles: ["MIRO_CLIENT_SECRET_FILE"]))
         machine.reloaded(fixed)
         #expect(machine.observe(fixed, trigger: .poll) == .nothing)
-        #expect(machine.observe(started, trigger: .poll) == .reload(callerKeysChanged: false), "rotating back")
+        #expect(
+            machine.observe(started, trigger: .poll) == .reload(changedFiles: ["MIRO_CLIENT_SECRET_FILE"]),
+            "rotating back"
+        )
     }
 
     @Test func aChangedOrVanishedKeyFileIsACallerKeyChange() {
         let started = Self.files(["CALLER_JWT_JWKS_FILE": "keys-1", "MIRO_CLIENT_SECRET_FILE": "a"])
         var machine = SecretReloadStateMachine(applied: started)
         let newKeys = Self.files(["CALLER_JWT_JWKS_FILE": "keys-2", "MIRO_CLIENT_SECRET_FILE": "a"])
-        #expect(machine.observe(newKeys, trigger: .poll) == .reload(callerKeysChanged: true))
+        #expect(machine.observe(newKeys, trigger: .poll) == .reload(changedFiles: ["CALLER_JWT_JWKS_FILE"]))
         let unreadable = Self.files(["CALLER_JWT_JWKS_FILE": String?.none, "MIRO_CLIENT_SECRET_FILE": "a"])
-        #expect(machine.observe(unreadable, trigger: .poll) == .reload(callerKeysChanged: true))
+        #expect(machine.observe(unreadable, trigger: .poll) == .reload(changedFiles: ["CALLER_JWT_JWKS_FILE"]))
     }
 
     @Test func aChangeRebuildsOnlyWhatItTouches() {
         let old = Fixtures.settings()
         var new = old
-        #expect(SettingsChange(from: old, to: new, callerKeysChanged: false).isEmpty)
+        #expect(SettingsChange(from: old, to: new, changedFiles: []).isEmpty)
 
         new.clientSecret = Secret(String(repeating: "n", count: 40))
-        var change = SettingsChange(from: old, to: new, callerKeysChanged: false)
+        var change = SettingsChange(from: old, to: new, changedFiles: [])
         #expect(change.clientSecret && change.rebuildsTokenSource && change.rebuildsVerifier)
         #expect(change.names == ["MIRO_CLIENT_SECRET"])
 
         new = old
         new.caller.hmacSecret = Secret(String(repeating: "m", count: 40))
-        change = SettingsChange(from: old, to: new, callerKeysChanged: false)
+        change = SettingsChange(from: old, to: new, changedFiles: [])
         #expect(change.callerSecret && change.rebuildsVerifier && !change.rebuildsTokenSource)
 
         new = old
         new.redis = RedisSettings(host: "127.0.0.1", password: Secret("new-password"))
-        change = SettingsChange(from: old, to: new, callerKeysChanged: false)
+        change = SettingsChange(from: old, to: new, changedFiles: [])
         #expect(change.redis && change.rebuildsTokenSource && !change.rebuildsVerifier)
 
-        change = SettingsChange(from: old, to: old, callerKeysChanged: true)
+        change = SettingsChange(from: old, to: old, changedFiles: ["CALLER_JWT_PUBLIC_KEY_FILE"])
         #expect(change.callerKeys && change.rebuildsVerifier && !change.rebuildsTokenSource)
+
+        change = SettingsChange(from: old, to: old, changedFiles: ["REDIS_TLS_CERT_FILE", "REDIS_TLS_KEY_FILE"])
+        #expect(change.redis && change.rebuildsTokenSource && !change.rebuildsVerifier)
     }
 
     @Test func theReloadSettingsAreBoundedAndNamed() throws {

@@ -17,8 +17,8 @@ public struct SecretReloadStateMachine: Sendable {
 
     public enum Action: Sendable, Equatable {
         case nothing
-        /// Re-read the settings; `callerKeysChanged` says whether the PEM or JWKS files differ from those applied.
-        case reload(callerKeysChanged: Bool)
+        /// Re-read the settings; `changedFiles` names the watched variables whose files differ from those applied.
+        case reload(changedFiles: Set<String>)
     }
 
     private(set) var applied: WatchedFiles
@@ -31,8 +31,7 @@ public struct SecretReloadStateMachine: Sendable {
 
     public mutating func observe(_ files: WatchedFiles, trigger: Trigger) -> Action {
         if trigger == .poll, files == applied || files == refused { return .nothing }
-        let callerKeysChanged = !files.changed(from: applied).isDisjoint(with: WatchedFiles.callerKeyVariables)
-        return .reload(callerKeysChanged: callerKeysChanged)
+        return .reload(changedFiles: files.changed(from: applied))
     }
 
     public mutating func reloaded(_ files: WatchedFiles) {

@@ -9,14 +9,16 @@ public struct SettingsChange: Sendable, Equatable {
     public var callerSecret = false
     /// The PEM or JWKS file changed: the caller's public keys are replaced whole.
     public var callerKeys = false
-    /// The Redis settings changed (a new password): used from the next connection.
+    /// The Redis settings changed (a new password, new TLS files): used from the next connection.
     public var redis = false
 
-    public init(from old: Settings, to new: Settings, callerKeysChanged: Bool) {
+    /// - Parameter changedFiles: the watched variables whose files changed (``WatchedFiles/changed(from:)``): key
+    ///   and TLS files change their contents, not the settings, which hold only their paths.
+    public init(from old: Settings, to new: Settings, changedFiles: Set<String>) {
         clientSecret = old.clientSecret != new.clientSecret
         callerSecret = old.caller.hmacSecret != new.caller.hmacSecret
-        callerKeys = callerKeysChanged
-        redis = old.redis != new.redis
+        callerKeys = !changedFiles.isDisjoint(with: WatchedFiles.callerKeyVariables)
+        redis = old.redis != new.redis || !changedFiles.isDisjoint(with: WatchedFiles.redisTLSVariables)
     }
 
     public init() {}
@@ -36,7 +38,7 @@ public struct SettingsChange: Sendable, Equatable {
         if clientSecret { names.append("MIRO_CLIENT_SECRET") }
         if callerSecret { names.append("CALLER_JWT_HS256_SECRET") }
         if callerKeys { names.append("caller public keys") }
-        if redis { names.append("REDIS_PASSWORD") }
+        if redis { names.append("Redis connection") }
         return names
     }
 }

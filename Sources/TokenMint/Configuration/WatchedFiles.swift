@@ -12,12 +12,18 @@ import Foundation
 /// the settings themselves. A file Kubernetes swaps in place (a new `..data` directory, the symlink re-pointed) reads
 /// as new bytes under the same path.
 public struct WatchedFiles: Sendable, Equatable {
-    /// The variables naming a file to watch: the `_FILE` forms of ``Settings/fileBackedVariables`` and the key files.
+    /// The variables naming a file to watch: the `_FILE` forms of ``Settings/fileBackedVariables``, the caller key
+    /// files and the Redis TLS files.
     public static let variables: [String] =
-        Settings.fileBackedVariables.map { $0 + "_FILE" } + ["CALLER_JWT_PUBLIC_KEY_FILE", "CALLER_JWT_JWKS_FILE"]
+        Settings.fileBackedVariables.map { $0 + "_FILE" } + callerKeyVariables.sorted() + redisTLSVariables.sorted()
 
     /// The variables whose change replaces the caller's public keys (whole, with no grace).
     public static let callerKeyVariables: Set<String> = ["CALLER_JWT_PUBLIC_KEY_FILE", "CALLER_JWT_JWKS_FILE"]
+
+    /// The variables whose change opens the next Redis connection with the new files (cert-manager rotates them).
+    public static let redisTLSVariables: Set<String> = [
+        "REDIS_TLS_CA_FILE", "REDIS_TLS_CERT_FILE", "REDIS_TLS_KEY_FILE",
+    ]
 
     /// Variable → digest of its file's bytes; nil when the file cannot be read right now.
     public let digests: [String: [UInt8]?]
