@@ -50,13 +50,13 @@ public struct TokenMintApplication: Sendable {
         let tokenMetrics = TokenMetrics(factory: factory)
         let cache = TokenCache(timing: timing)
         let signer = MiroTokenSigner(clientID: settings.clientID, secret: settings.clientSecret)
-        let source: any TokenSource
-        let redisState: @Sendable () -> String
+        let clock = SystemRefreshClock(now: now)
+        var shared: RedisTokenSource?
         var closeRedis: @Sendable () async -> Void = {}
         if let redis = settings.redis {
-            let connection = HiredisConnection(settings: redis)
+            let connection = try HiredisConnection(settings: redis)
             closeRedis = { await connection.close() }
-            let shared = RedisTokenSource(
+            shared = RedisTokenSource(
                 connection: connection,
                 signer: signer,
                 secret: settings.clientSecret,
@@ -64,24 +64,19 @@ public struct TokenMintApplication: Sendable {
                 tokenMetrics: tokenMetrics,
                 redisMetrics: RedisMetrics(factory: factory),
                 logger: logger,
-                now: now,
+                clock: clock,
                 holdLockForTesting: holdLockForTesting
             )
-            let health = shared.health
-            source = shared
-            redisState = { health.state.rawValue }
             let key = SharedTokenKeys(clientID: settings.clientID, secret: settings.clientSecret).token
             logger.info("redis-shared mode", metadata: ["redis": "\(redis.address)", "key": "\(key)"])
-        } else {
-            source = LocalTokenSource(signer: signer, timing: timing, metrics: tokenMetrics)
-            redisState = { "disabled" }
         }
         let refresher = TokenRefresher(
-            source: source,
+            minter: TokenMinter(signer: signer, timing: timing, metrics: tokenMetrics),
+            shared: shared,
             cache: cache,
             metrics: tokenMetrics,
             logger: logger,
-            now: now
+            clock: clock
         )
         try await refresher.prime(timeout: .seconds(5))
 
@@ -94,7 +89,7 @@ public struct TokenMintApplication: Sendable {
             readiness: Readiness(),
             logger: logger,
             now: now,
-            redisState: redisState
+            redisState: { refresher.sharing.rawValue }
         )
         let server = HTTPServer(
             host: settings.host,
