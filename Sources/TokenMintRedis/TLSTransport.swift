@@ -24,6 +24,9 @@ final class TLSTransport: RedisTransport {
     private(set) var handshake: Duration = .zero
     /// The protocol version agreed (`TLSv1.3`).
     private(set) var version = ""
+    /// Whether a client certificate is configured, for the hint when the server hangs up at once.
+    private let hasClientCertificate: Bool
+    private var answered = 0
 
     /// Opens TCP with hiredis and completes the TLS handshake before `deadline`.
     init(
@@ -41,6 +44,7 @@ final class TLSTransport: RedisTransport {
         self.ssl = ssl
         self.reader = reader
         self.address = settings.address
+        self.hasClientCertificate = settings.tls?.certificateFile != nil
         let started = ContinuousClock.now
         do {
             _ = fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK)
@@ -74,7 +78,27 @@ final class TLSTransport: RedisTransport {
         }
     }
 
+    /// - Important: In TLS 1.3 a server checks the client's certificate after the client has finished its handshake,
+    ///   so one that refuses it hangs up at the first command, often before its alert can be read: a connection reset
+    ///   or closed before the first answer is reported as TLS, with that hint.
     func command(_ arguments: [[UInt8]], timeoutMilliseconds: Int) throws -> RedisReply {
+        do {
+            let reply = try exchange(arguments, timeoutMilliseconds: timeoutMilliseconds)
+            answered += 1
+            return reply
+        } catch let error as RedisError where error.kind == .io && answered == 0 {
+            throw RedisError(
+                .tls,
+                "\(address) closed the connection right after the TLS handshake (\(error.detail))"
+                    + (hasClientCertificate
+                        ? ""
+                        : "; a server that requires a client certificate does this: set REDIS_TLS_CERT_FILE and "
+                            + "REDIS_TLS_KEY_FILE")
+            )
+        }
+    }
+
+    private func exchange(_ arguments: [[UInt8]], timeoutMilliseconds: Int) throws -> RedisReply {
         let deadline = ContinuousClock.now + .milliseconds(timeoutMilliseconds)
         var formatted: UnsafeMutablePointer<CChar>?
         let length = Hiredis.withArgv(arguments) { count, pointers, lengths in

@@ -62,7 +62,7 @@ import Glibc
         let shared = try await withCertificate.token().body
 
         let without = try await Replica.one(redisURL: url, environment: Self.environment(certificates))
-        try await Self.expectDegradedAndServing(without, reason: "certificate required")
+        try await Self.expectDegradedAndServing(without, reason: "certificate")
         #expect(try await without.token().body != shared)
         #expect(!without.process.stdout.contains("tls-redis-password-1"), "the password is never logged")
     }

@@ -20,7 +20,7 @@ public final class TokenRefresher: Sendable {
     private struct State: Sendable {
         var policy: RefreshPolicy
         var random: SeededRandom
-        /// The last failure logged, so that an outage is logged once, not at every retry.
+        /// The failure of the last attempt, so that an outage is logged once, not at every retry.
         var logged: RedisError?
     }
 
@@ -89,7 +89,9 @@ public final class TokenRefresher: Sendable {
             let before = state.policy.sharing
             let action = state.policy.next(now: now, held: held, after: outcome, using: &state.random)
             let failure = state.policy.lastFailure
-            let logFailure = failure != nil && failure != state.logged
+            // Once per outage, and again only if the kind of failure changes (a TLS failure retried every backoff
+            // is logged once, whatever OpenSSL's wording of each attempt).
+            let logFailure = failure != nil && failure?.kind != state.logged?.kind
             state.logged = failure
             return (action, before, state.policy.sharing, failure, logFailure)
         }
