@@ -65,12 +65,19 @@ let package = Package(
             pkgConfig: "hiredis",
             providers: [.apt(["libhiredis-dev"])]
         ),
-        // The domain's Redis connection over hiredis: Dispatch queue, timeouts, reconnect backoff.
+        // Debian 12's OpenSSL 3.0, for TLS to Redis (rediss://) beside hiredis.
+        .systemLibrary(
+            name: "COpenSSL",
+            pkgConfig: "openssl",
+            providers: [.apt(["libssl-dev"])]
+        ),
+        // The domain's Redis connection over hiredis, plain or over OpenSSL: Dispatch queue, timeouts.
         .target(
             name: "TokenMintRedis",
             dependencies: [
                 "TokenMint",
                 "CHiredis",
+                "COpenSSL",
             ]
         ),
         // The executable: command line, wiring; thin.

@@ -9,7 +9,7 @@
 # library is unresolved ("not found"), belongs to no package, or needs a package the image would not have.
 #
 # The CI check runs it on a `swift build -c release --static-swift-stdlib --product tokenmint` binary, the one
-# the Dockerfile builds: there only libc, libm, libstdc++/libgcc_s and libhiredis remain dynamic.
+# the Dockerfile builds: there only libc, libm, libstdc++/libgcc_s, libhiredis and libssl/libcrypto remain dynamic.
 # --allow-swift-runtime accepts a debug or non-static build, whose Swift runtime libraries (libswiftCore,
 # Foundation, Dispatch, ...) come from the toolchain, not from Debian: they are listed and skipped, with a note.
 set -euo pipefail
@@ -125,7 +125,7 @@ if [ "${#swift_runtime[@]}" -gt 0 ]; then
         echo "         ${swift_runtime[*]}"
         echo "note     this binary is a debug or non-static build. The image and the CI check use"
         echo "         'swift build -c release --static-swift-stdlib --product tokenmint', where the Swift runtime"
-        echo "         is linked in and only libc, libstdc++/libgcc_s and libhiredis remain dynamic."
+        echo "         is linked in and only libc, libstdc++/libgcc_s, libhiredis and libssl remain dynamic."
     else
         echo "FAIL     the binary links the Swift runtime dynamically (${swift_runtime[*]}):"
         echo "         build it with --static-swift-stdlib (as deploy/Dockerfile does), or pass --allow-swift-runtime"

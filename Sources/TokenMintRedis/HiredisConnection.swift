@@ -7,32 +7,34 @@ import TokenMint
 import Glibc
 #endif
 
-/// The domain's ``RedisConnection`` over hiredis 0.14 (blocking API): one connection at a time, every hiredis call
-/// on a dedicated serial Dispatch queue, never on an event loop or the Swift concurrency pool.
+/// The domain's ``RedisConnection`` over hiredis 0.14 (blocking API): one connection at a time, plain TCP or TLS
+/// (``RedisTransport``), every hiredis and OpenSSL call on a dedicated serial Dispatch queue, never on an event loop
+/// or the Swift concurrency pool.
 ///
 /// - Important: Every ``send(_:)`` is bounded from the caller's side too: hiredis bounds connect and socket I/O
-///   (`redisConnectWithTimeout`, `redisSetTimeout`) but not name resolution, so a call that has not answered by its
-///   deadline throws ``RedisError/Kind-swift.struct/timeout`` while the queue finishes (or stays stuck in
-///   `getaddrinfo`) on its own; calls made meanwhile fail at once rather than queue up behind it. After a failure the
-///   connection is dropped, and the next connect waits out an exponential backoff with jitter.
+///   (`redisConnectWithTimeout`, `redisSetTimeout`; the TLS handshake and records by `poll`) but not name
+///   resolution, so a call that has not answered by its deadline throws ``RedisError/Kind-swift.struct/timeout``
+///   while the queue finishes (or stays stuck in `getaddrinfo`) on its own; calls made meanwhile fail at once rather
+///   than queue up behind it. After a failure the connection is dropped and the next call connects again: when to
+///   make that call is ``RefreshPolicy``'s one backoff, so an outage never stacks a second backoff here.
 public final class HiredisConnection: RedisConnection, @unchecked Sendable {
     public let settings: RedisSettings
+    private let tls: TLSContext?
     private let queue = DispatchQueue(label: "tokenmint.redis.hiredis")
     /// True from the moment a call is handed to the queue until the queue has finished it.
     private let busy = Atomic<Bool>(false)
 
     // Confined to `queue`.
-    private var context: UnsafeMutablePointer<redisContext>?
-    private var reconnectAt: ContinuousClock.Instant?
-    private var lastFailure = ""
-    private var backoff = Backoff(initial: .milliseconds(50), maximum: .seconds(2))
+    private var transport: (any RedisTransport)?
 
-    public init(settings: RedisSettings) {
+    /// - Throws: ``SettingsError`` naming the `REDIS_TLS_*` variable whose file OpenSSL cannot use.
+    public init(settings: RedisSettings) throws {
         self.settings = settings
+        self.tls = try settings.tls.map(TLSContext.init(settings:))
     }
 
     deinit {
-        if let context { redisFree(context) }
+        transport?.close()
     }
 
     public func send(_ arguments: [String]) async throws -> RedisReply {
@@ -72,144 +74,56 @@ public final class HiredisConnection: RedisConnection, @unchecked Sendable {
     // MARK: On the queue
 
     private func blockingSend(_ arguments: [String]) throws -> RedisReply {
-        let context = try connected()
+        let transport = try connected()
         do {
-            return try command(context, arguments.map { Array($0.utf8) })
+            return try transport.command(
+                arguments.map { Array($0.utf8) },
+                timeoutMilliseconds: settings.commandTimeoutMilliseconds
+            )
         } catch {
-            fail(error)
+            disconnect()
             throw error
         }
     }
 
-    private func connected() throws -> UnsafeMutablePointer<redisContext> {
-        if let context { return context }
-        if let reconnectAt, reconnectAt > .now {
-            throw RedisError(
-                .connect,
-                "reconnecting to \(settings.address) in \(Int((reconnectAt - .now) / .milliseconds(1))) ms "
-                    + "(last failure: \(lastFailure))"
-            )
+    /// The open transport, or a new one: TCP (and the TLS handshake), `AUTH` and `SELECT`, all within the connect
+    /// timeout.
+    private func connected() throws -> any RedisTransport {
+        if let transport { return transport }
+        let deadline = ContinuousClock.now + .milliseconds(settings.connectTimeoutMilliseconds)
+        let transport: any RedisTransport
+        if let tls {
+            transport = try TLSTransport(settings: settings, tls: tls, deadline: deadline)
+        } else {
+            transport = PlainTransport(context: try Hiredis.connect(settings))
         }
-        let timeout = Self.timeval(milliseconds: settings.connectTimeoutMilliseconds)
-        guard let context = redisConnectWithTimeout(settings.host, Int32(settings.port), timeout) else {
-            let error = RedisError(.connect, "cannot allocate a hiredis context")
-            fail(error)
-            throw error
-        }
-        if context.pointee.err != 0 {
-            let error = RedisError(
-                .connect,
-                "cannot connect to \(settings.address): \(Self.errorString(context))"
-            )
-            redisFree(context)
-            fail(error)
-            throw error
-        }
-        self.context = context
+        self.transport = transport
         do {
-            // AUTH and SELECT count against the connect timeout.
-            redisSetTimeout(context, Self.timeval(milliseconds: settings.connectTimeoutMilliseconds))
+            let left = max(1, Int((ContinuousClock.now.duration(to: deadline) / .milliseconds(1)).rounded(.up)))
             if let password = settings.password {
                 var arguments: [[UInt8]] = [Array("AUTH".utf8)]
                 if let user = settings.user { arguments.append(Array(user.utf8)) }
                 arguments.append(password.bytes)
-                if case .error(let message) = try command(context, arguments) {
+                if case .error(let message) = try transport.command(arguments, timeoutMilliseconds: left) {
                     throw RedisError(.authentication, "AUTH refused by \(settings.address): \(message)")
                 }
             }
             if settings.database != 0 {
                 let select = [Array("SELECT".utf8), Array("\(settings.database)".utf8)]
-                if case .error(let message) = try command(context, select) {
+                if case .error(let message) = try transport.command(select, timeoutMilliseconds: left) {
                     throw RedisError(.reply, "SELECT \(settings.database) refused: \(message)")
                 }
             }
-            redisSetTimeout(context, Self.timeval(milliseconds: settings.commandTimeoutMilliseconds))
         } catch {
-            fail(error)
+            disconnect()
             throw error
         }
-        backoff.reset()
-        reconnectAt = nil
-        return context
-    }
-
-    private func command(_ context: UnsafeMutablePointer<redisContext>, _ arguments: [[UInt8]]) throws -> RedisReply {
-        let copies = arguments.map { bytes -> UnsafeMutablePointer<CChar> in
-            let copy = UnsafeMutablePointer<CChar>.allocate(capacity: max(bytes.count, 1))
-            bytes.withUnsafeBufferPointer { source in
-                source.withMemoryRebound(to: CChar.self) { copy.initialize(from: $0.baseAddress!, count: $0.count) }
-            }
-            return copy
-        }
-        defer { copies.forEach { $0.deallocate() } }
-        var pointers: [UnsafePointer<CChar>?] = copies.map { UnsafePointer($0) }
-        var lengths: [Int] = arguments.map(\.count)
-        let raw = redisCommandArgv(context, Int32(arguments.count), &pointers, &lengths)
-        guard let raw else {
-            throw Self.ioError(context)
-        }
-        let reply = raw.assumingMemoryBound(to: redisReply.self)
-        defer { freeReplyObject(raw) }
-        return Self.convert(reply)
-    }
-
-    private func fail(_ error: any Error) {
-        disconnect()
-        lastFailure = "\(error)"
-        reconnectAt = ContinuousClock.now.advanced(by: backoff.next())
+        return transport
     }
 
     private func disconnect() {
-        if let context { redisFree(context) }
-        context = nil
-    }
-
-    // MARK: Conversions
-
-    static func convert(_ reply: UnsafeMutablePointer<redisReply>) -> RedisReply {
-        let value = reply.pointee
-        func bytes() -> [UInt8] {
-            guard let str = value.str else { return [] }
-            return str.withMemoryRebound(to: UInt8.self, capacity: value.len) {
-                Array(UnsafeBufferPointer(start: $0, count: value.len))
-            }
-        }
-        switch value.type {
-        case REDIS_REPLY_NIL: return .null
-        case REDIS_REPLY_INTEGER: return .integer(value.integer)
-        case REDIS_REPLY_STRING: return .bulk(bytes())
-        case REDIS_REPLY_STATUS: return .status(String(decoding: bytes(), as: UTF8.self))
-        case REDIS_REPLY_ERROR: return .error(String(decoding: bytes(), as: UTF8.self))
-        case REDIS_REPLY_ARRAY:
-            var elements: [RedisReply] = []
-            for index in 0..<value.elements {
-                elements.append(value.element?[index].map(convert) ?? .null)
-            }
-            return .array(elements)
-        default: return .error("unknown reply type \(value.type)")
-        }
-    }
-
-    static func errorString(_ context: UnsafeMutablePointer<redisContext>) -> String {
-        withUnsafeBytes(of: &context.pointee.errstr) { buffer in
-            let bytes = buffer.prefix { $0 != 0 }
-            return String(decoding: bytes, as: UTF8.self)
-        }
-    }
-
-    static func ioError(_ context: UnsafeMutablePointer<redisContext>) -> RedisError {
-        let text = errorString(context)
-        if text.contains("temporarily unavailable") || text.contains("timed out") {
-            return RedisError(.timeout, "no answer within the command timeout (\(text))")
-        }
-        if context.pointee.err == REDIS_ERR_EOF {
-            return RedisError(.io, "the server closed the connection")
-        }
-        return RedisError(.io, text.isEmpty ? "I/O error" : text)
-    }
-
-    static func timeval(milliseconds: Int) -> Glibc.timeval {
-        Glibc.timeval(tv_sec: milliseconds / 1000, tv_usec: (milliseconds % 1000) * 1000)
+        transport?.close()
+        transport = nil
     }
 }
 

@@ -79,7 +79,13 @@ public struct TokenMintApplication: Sendable {
             now: now,
             holdLockForTesting: holdLockForTesting
         )
-        let pipeline = pipelineFactory.make(settings: settings)
+        let pipeline: TokenPipeline
+        do {
+            pipeline = try pipelineFactory.make(settings: settings)
+        } catch {
+            await fetcher?.shutdown()
+            throw error
+        }
         do {
             try await pipeline.refresher.prime(timeout: primeTimeout)
         } catch {
@@ -117,7 +123,10 @@ public struct TokenMintApplication: Sendable {
                 let verifier =
                     change.rebuildsVerifier ? try await verifierFactory.make(settings: new, keeping: keeping) : nil
                 if change.rebuildsTokenSource {
-                    try await pipelines.replace(with: pipelineFactory.make(settings: new), primeTimeout: primeTimeout)
+                    try await pipelines.replace(
+                        with: try pipelineFactory.make(settings: new),
+                        primeTimeout: primeTimeout
+                    )
                 }
                 if let verifier {
                     let grace = Double(new.reload.callerSecretGraceSeconds)
@@ -209,15 +218,16 @@ struct TokenPipelineFactory: Sendable {
     let now: @Sendable () -> Double
     let holdLockForTesting: Duration?
 
-    func make(settings: Settings) -> TokenPipeline {
+    /// - Throws: ``SettingsError`` for Redis TLS files that cannot be used.
+    func make(settings: Settings) throws -> TokenPipeline {
         let signer = MiroTokenSigner(clientID: settings.clientID, secret: settings.clientSecret)
-        let source: any TokenSource
-        let redisState: @Sendable () -> String
+        let clock = SystemRefreshClock(now: now)
+        var shared: RedisTokenSource?
         var close: @Sendable () async -> Void = {}
         if let redis = settings.redis, let redisMetrics {
-            let connection = HiredisConnection(settings: redis)
+            let connection = try HiredisConnection(settings: redis)
             close = { await connection.close() }
-            let shared = RedisTokenSource(
+            shared = RedisTokenSource(
                 connection: connection,
                 signer: signer,
                 secret: settings.clientSecret,
@@ -225,26 +235,21 @@ struct TokenPipelineFactory: Sendable {
                 tokenMetrics: tokenMetrics,
                 redisMetrics: redisMetrics,
                 logger: logger,
-                now: now,
+                clock: clock,
                 holdLockForTesting: holdLockForTesting
             )
-            let health = shared.health
-            source = shared
-            redisState = { health.state.rawValue }
             let key = SharedTokenKeys(clientID: settings.clientID, secret: settings.clientSecret).token
             logger.info("redis-shared mode", metadata: ["redis": "\(redis.address)", "key": "\(key)"])
-        } else {
-            source = LocalTokenSource(signer: signer, timing: timing, metrics: tokenMetrics)
-            redisState = { "disabled" }
         }
         let refresher = TokenRefresher(
-            source: source,
+            minter: TokenMinter(signer: signer, timing: timing, metrics: tokenMetrics),
+            shared: shared,
             cache: cache,
             metrics: tokenMetrics,
             logger: logger,
-            now: now
+            clock: clock
         )
-        return TokenPipeline(refresher: refresher, close: close, redisState: redisState)
+        return TokenPipeline(refresher: refresher, close: close, redisState: { refresher.sharing.rawValue })
     }
 }
 

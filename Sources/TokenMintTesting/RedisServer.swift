@@ -6,20 +6,34 @@ import Glibc
 
 /// A real `redis-server` for one test: a free loopback port, a temporary directory, no persistence; killed (and its
 /// directory removed) when the test lets go of it. Can be killed, restarted on the same port, frozen and thawed.
+/// With ``TLS``, it listens for TLS only (`--port 0 --tls-port`), with the test's certificates.
 public final class RedisServer: @unchecked Sendable {
+    public struct TLS: Sendable {
+        public let certificates: TLSCertificates
+        /// `--tls-auth-clients yes`: a client certificate signed by the CA is required.
+        public let requireClientCertificates: Bool
+
+        public init(certificates: TLSCertificates, requireClientCertificates: Bool = false) {
+            self.certificates = certificates
+            self.requireClientCertificates = requireClientCertificates
+        }
+    }
+
     static let serverBinary = "/usr/bin/redis-server"
     static let cliBinary = "/usr/bin/redis-cli"
 
     public let port: Int
     public let password: String?
+    public let tls: TLS?
     public let directory: URL
     private var process: Process?
 
-    public var url: String { "redis://127.0.0.1:\(port)" }
+    public var url: String { "\(tls == nil ? "redis" : "rediss")://127.0.0.1:\(port)" }
 
-    public init(password: String? = nil) async throws {
+    public init(password: String? = nil, tls: TLS? = nil) async throws {
         self.port = try Self.freePort()
         self.password = password
+        self.tls = tls
         directory = FileManager.default.temporaryDirectory.appendingPathComponent("tokenmint-redis-\(UUID())")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         try await start()
@@ -42,6 +56,14 @@ public final class RedisServer: @unchecked Sendable {
             "--port", "\(port)", "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
             "--dir", directory.path, "--daemonize", "no", "--loglevel", "warning",
         ]
+        if let tls {
+            arguments[1] = "0"
+            arguments += [
+                "--tls-port", "\(port)", "--tls-cert-file", tls.certificates.serverCertificateFile,
+                "--tls-key-file", tls.certificates.serverKeyFile, "--tls-ca-cert-file", tls.certificates.caFile,
+                "--tls-auth-clients", tls.requireClientCertificates ? "yes" : "no",
+            ]
+        }
         if let password { arguments += ["--requirepass", password] }
         process.arguments = arguments
         process.standardOutput = FileHandle.nullDevice
@@ -74,6 +96,12 @@ public final class RedisServer: @unchecked Sendable {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: Self.cliBinary)
         var all = ["-h", "127.0.0.1", "-p", "\(port)"]
+        if let tls {
+            all += [
+                "--tls", "--cacert", tls.certificates.caFile, "--cert", tls.certificates.clientCertificateFile,
+                "--key", tls.certificates.clientKeyFile,
+            ]
+        }
         if let password { all += ["-a", password, "--no-auth-warning"] }
         process.arguments = all + arguments
         let output = Pipe()

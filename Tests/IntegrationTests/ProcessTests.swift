@@ -33,7 +33,17 @@ import Glibc
         (["CALLER_JWT_MAX_LIFETIME_SECONDS": "forever"], "CALLER_JWT_MAX_LIFETIME_SECONDS"),
         (["CALLER_JWT_TYPES": "JWT, a b"], "CALLER_JWT_TYPES"),
         (["REDIS_URL": "http://127.0.0.1:6379"], "REDIS_URL"),
-        (["REDIS_URL": "rediss://127.0.0.1:6380"], "REDIS_URL"),
+        (["REDIS_URL": "rediss://127.0.0.1:6380", "REDIS_TLS_CERT_FILE": "/etc/hostname"], "REDIS_TLS_KEY_FILE"),
+        (["REDIS_URL": "rediss://127.0.0.1:6380", "REDIS_TLS_KEY_FILE": "/etc/hostname"], "REDIS_TLS_CERT_FILE"),
+        (
+            [
+                "REDIS_URL": "rediss://:pw@127.0.0.1", "REDIS_TLS_CERT_FILE": "/etc/hostname",
+                "REDIS_TLS_KEY_FILE": "/etc/hostname",
+            ],
+            "REDIS_TLS_CERT_FILE"
+        ),
+        (["REDIS_URL": "rediss://127.0.0.1:6380", "REDIS_TLS_CA_FILE": "/etc/hostname"], "REDIS_TLS_CA_FILE"),
+        (["REDIS_URL": "redis://127.0.0.1:6380", "REDIS_TLS_CA_FILE": "/etc/hostname"], "REDIS_TLS_CA_FILE"),
         (["REDIS_URL": "redis://:pw@127.0.0.1:notaport"], "REDIS_URL"),
         (["REDIS_URL": "redis://127.0.0.1", "REDIS_COMMAND_TIMEOUT_MS": "soon"], "REDIS_COMMAND_TIMEOUT_MS"),
         // TEST-NET-1: not an address of this machine.

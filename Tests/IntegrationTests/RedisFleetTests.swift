@@ -208,8 +208,9 @@ import Glibc
     }
 
     /// A value under the token key that does not verify with our secret (forged with another secret, garbage, or not
-    /// even a string) is never served: the replica mints its own and overwrites it, and the fleet shares that.
-    @Test(arguments: ["forged", "garbage", "wrong-issuer", "wrong-type"])
+    /// even a string), or a properly signed token with a week-long `exp` (which would pin the fleet), is never served:
+    /// the replica mints its own and overwrites it, and the fleet shares that.
+    @Test(arguments: ["forged", "garbage", "wrong-issuer", "wrong-type", "week-long"])
     func aTokenThatFailsVerificationIsNeverServed(kind: String) async throws {
         let redis = try await RedisServer()
         let exp = Int(Date().timeIntervalSince1970) + 3000
@@ -220,6 +221,12 @@ import Glibc
                 header: #"{"alg":"HS256","typ":"JWT"}"#,
                 claims: #"{"iss":"\#(TokenMintProcess.clientID)","iat":\#(exp - 3000),"exp":\#(exp)}"#,
                 secret: "another-secret-0123456789abcdef-0123456789"
+            )
+        case "week-long":
+            planted = JWTText.sign(
+                header: #"{"alg":"HS256","typ":"JWT"}"#,
+                claims: #"{"iss":"\#(TokenMintProcess.clientID)","iat":\#(exp - 3000),"exp":\#(exp + 7 * 86400)}"#,
+                secret: TokenMintProcess.clientSecret
             )
         case "wrong-issuer":
             planted = JWTText.sign(

@@ -66,11 +66,53 @@ import Testing
         }
     }
 
-    @Test func tlsIsRefusedWithAMessageSayingSo() {
+    @Test func redissMeansTLSWithTheSystemTrustStoreByDefault() throws {
+        let redis = try #require(try load(["REDIS_URL": "rediss://:pw@cache.example:6380/1"]).redis)
+        #expect(redis.tls == RedisTLSSettings())
+        #expect(redis.host == "cache.example")
+        #expect(redis.port == 6380)
+        #expect(redis.database == 1)
+        #expect(redis.password == Secret("pw"))
+        #expect(redis.address == "rediss://cache.example:6380/1")
+        #expect(try RedisSettings.parse(url: "REDIS://h").tls == nil)
+    }
+
+    @Test func tlsFilesAndServerNameAreRead() throws {
+        let file = "/etc/hostname"
+        let redis = try #require(
+            try load([
+                "REDIS_URL": "rediss://10.0.0.5", "REDIS_TLS_CA_FILE": file, "REDIS_TLS_SERVER_NAME": "redis.internal",
+                "REDIS_TLS_CERT_FILE": file, "REDIS_TLS_KEY_FILE": file,
+            ]).redis
+        )
+        #expect(
+            redis.tls
+                == RedisTLSSettings(caFile: file, serverName: "redis.internal", certificateFile: file, keyFile: file)
+        )
+    }
+
+    @Test(arguments: [
+        (["REDIS_TLS_CERT_FILE": "/etc/hostname"], "REDIS_TLS_KEY_FILE"),
+        (["REDIS_TLS_KEY_FILE": "/etc/hostname"], "REDIS_TLS_CERT_FILE"),
+        (["REDIS_TLS_CA_FILE": "/no/such/ca.pem"], "REDIS_TLS_CA_FILE"),
+        (["REDIS_TLS_SERVER_NAME": "bad name"], "REDIS_TLS_SERVER_NAME"),
+    ])
+    func aBadTLSSettingStopsStartupNamingIt(changes: [String: String], variable: String) {
+        var environment = changes
+        environment["REDIS_URL"] = "rediss://:pw@host"
         #expect {
-            _ = try load(["REDIS_URL": "rediss://:pw@host:6380"])
+            _ = try load(environment)
         } throws: { error in
-            (error as? SettingsError)?.variable == "REDIS_URL" && "\(error)".contains("TLS")
+            (error as? SettingsError)?.variable == variable && !"\(error)".contains("pw")
+        }
+    }
+
+    /// A TLS setting with a plaintext URL would be silently ignored: refused instead.
+    @Test func aTLSSettingWithAPlaintextURLStopsStartup() {
+        #expect {
+            _ = try load(["REDIS_URL": "redis://host", "REDIS_TLS_CA_FILE": "/etc/hostname"])
+        } throws: { error in
+            (error as? SettingsError)?.variable == "REDIS_TLS_CA_FILE" && "\(error)".contains("rediss://")
         }
     }
 }

@@ -10,7 +10,7 @@ import Testing
     let signer = MiroTokenSigner(clientID: Fixtures.clientID, secret: Secret(Fixtures.clientSecret))
     let keys = SharedTokenKeys(clientID: Fixtures.clientID, secret: Secret(Fixtures.clientSecret))
 
-    func source(_ redis: MemoryRedis) -> RedisTokenSource {
+    func source(_ redis: MemoryRedis, clock: any RefreshClock = SystemRefreshClock()) -> RedisTokenSource {
         RedisTokenSource(
             connection: redis,
             signer: signer,
@@ -18,8 +18,19 @@ import Testing
             timing: timing,
             tokenMetrics: TokenMetrics(factory: NOOPMetricsHandler.instance),
             redisMetrics: RedisMetrics(factory: NOOPMetricsHandler.instance),
-            logger: Logger(label: "test")
+            logger: Logger(label: "test"),
+            clock: clock,
+            random: SeededRandom(seed: 3)
         )
+    }
+
+    /// The token an attempt ended with, and whether it is the fleet's (adopted or stored).
+    func token(_ attempt: SharedAttempt) -> (MiroToken?, shared: Bool) {
+        switch attempt {
+        case .adopted(let token), .stored(let token): (token, true)
+        case .storeFailed(let token, _): (token, false)
+        case .failed: (nil, false)
+        }
     }
 
     @Test func keysCarryTheClientIDInAHashTagAndTheSecretFingerprint() {
@@ -33,15 +44,17 @@ import Testing
         let redis = MemoryRedis()
         let stored = signer.mint(now: UnixTime.now() - 10, ttl: 300)
         redis[keys.token] = stored.compact
-        let token = try await source(redis).nextToken(held: nil, now: UnixTime.now())
-        #expect(token == stored)
+        #expect(await source(redis).attempt() == .adopted(stored))
         #expect(redis.commands == ["GET"])
     }
 
     @Test func mintsUnderTheLockStoresWithExpiryAndReleases() async throws {
         let redis = MemoryRedis()
         let shared = source(redis)
-        let token = try await shared.nextToken(held: nil, now: UnixTime.now())
+        guard case .stored(let token) = await shared.attempt() else {
+            Issue.record("not stored")
+            return
+        }
         #expect(redis[keys.token] == token.compact)
         #expect(redis[keys.lock] == nil, "released")
         #expect(redis.commands == ["GET", "SET", "GET", "SET", "EVALSHA", "EVAL"])
@@ -49,10 +62,9 @@ import Testing
         let store = redis.log[3]
         #expect(store[3] == "PX")
         #expect(abs((Int(store[4]) ?? 0) - 300_000) < 2_000)
-        #expect(shared.health.state == .ok)
         // The script is loaded now: the next release is one EVALSHA.
         redis[keys.token] = nil
-        _ = try await shared.nextToken(held: token, now: UnixTime.now())
+        _ = await shared.attempt()
         #expect(redis.commands.suffix(2) == ["SET", "EVALSHA"])
     }
 
@@ -61,9 +73,10 @@ import Testing
         // 60 + 35 % of 240 = 144 s is the latest refresh point: 140 s left is due for some replica.
         let due = signer.mint(now: UnixTime.now() - 160, ttl: 300)
         redis[keys.token] = due.compact
-        let token = try await source(redis).nextToken(held: due, now: UnixTime.now())
+        let (token, shared) = token(await source(redis).attempt())
+        #expect(shared)
         #expect(token != due)
-        #expect(redis[keys.token] == token.compact)
+        #expect(redis[keys.token] == token?.compact)
     }
 
     @Test(arguments: ["forged", "garbage"])
@@ -72,85 +85,107 @@ import Testing
         let other = MiroTokenSigner(clientID: Fixtures.clientID, secret: Secret(String(repeating: "o", count: 40)))
         let planted = kind == "forged" ? other.mint(now: UnixTime.now(), ttl: 3000).compact : "garbage"
         redis[keys.token] = planted
-        let token = try await source(redis).nextToken(held: nil, now: UnixTime.now())
+        guard case .stored(let token) = await source(redis).attempt() else {
+            Issue.record("not stored")
+            return
+        }
         #expect(token.compact != planted)
         #expect(signer.verify(token.compact) != nil)
         #expect(redis[keys.token] == token.compact, "overwritten under the lock")
     }
 
-    @Test func aLoserReReadsUntilTheWinnersTokenAppears() async throws {
+    /// Properly signed with our secret and `iss`, but with times no replica of this fleet mints: replaced under the
+    /// lock, so it cannot stop the fleet refreshing.
+    @Test(arguments: ["week-long", "issued-ahead", "longer-lived"])
+    func aWellSignedTokenWithTimesThisFleetNeverMintsIsReplaced(kind: String) async throws {
         let redis = MemoryRedis()
-        redis[keys.lock] = "another-replica"
-        let winners = signer.mint(now: UnixTime.now(), ttl: 300)
-        let winner = Task {
-            try await Task.sleep(for: .milliseconds(150))
-            redis[keys.token] = winners.compact
-            redis[keys.lock] = nil
+        let now = UnixTime.now()
+        let planted: MiroToken
+        switch kind {
+        case "week-long": planted = signer.mint(now: now, ttl: 7 * 86400)
+        case "issued-ahead": planted = signer.mint(now: now + 60, ttl: 300)
+        default: planted = signer.mint(now: now - 100, ttl: 350)
         }
-        let started = ContinuousClock.now
-        let token = try await source(redis).nextToken(held: nil, now: UnixTime.now())
-        try await winner.value
-        #expect(token == winners)
-        #expect(ContinuousClock.now - started < .seconds(1))
-        #expect(!redis.log.contains { $0[0] == "SET" && $0[1] == keys.token }, "the loser never stores")
-        let rereads = redis.commands.filter { $0 == "GET" }.count
-        #expect(rereads >= 2 && rereads <= 6, "about one GET per 50 ms: \(rereads)")
+        #expect(signer.verify(planted.compact) != nil)
+        redis[keys.token] = planted.compact
+        guard case .stored(let token) = await source(redis).attempt() else {
+            Issue.record("not stored")
+            return
+        }
+        #expect(token != planted)
+        #expect(token.expiresAt - token.issuedAt == 300)
+        #expect(redis[keys.token] == token.compact, "overwritten under the lock")
     }
 
-    @Test func aFailingRedisMeansALocalTokenDegradedAndABackoff() async throws {
+    /// On a test clock: the loser re-reads every 50 ms ± 10 ms and adopts the winner's token at the first read after
+    /// it appears (150 ms in), never storing one of its own.
+    @Test func aLoserReReadsUntilTheWinnersTokenAppears() async throws {
+        let clock = TestClock()
+        let redis = MemoryRedis(clock: clock)
+        redis[keys.lock] = "another-replica"
+        let winners = signer.mint(now: clock.now(), ttl: 300)
+        let keys = self.keys
+        redis.schedule(at: clock.now() + 0.15) { values in
+            values[keys.token] = winners.compact
+            values[keys.lock] = nil
+        }
+        #expect(await source(redis, clock: clock).attempt() == .adopted(winners))
+        #expect(!redis.log.contains { $0[0] == "SET" && $0[1] == keys.token }, "the loser never stores")
+        let waits = zip(clock.sleeps, [clock.start] + clock.sleeps).map { $0 - $1 }
+        #expect(waits.allSatisfy { $0 >= 0.04 && $0 <= 0.06 }, "\(waits)")
+        let elapsed = clock.now() - clock.start
+        #expect(elapsed >= 0.15 && elapsed - (waits.last ?? 0) < 0.15, "adopted at the first read after 150 ms")
+        #expect(redis.commands == ["GET", "SET"] + Array(repeating: "GET", count: waits.count))
+    }
+
+    @Test func aFailingRedisIsReportedNotRetried() async throws {
         let redis = MemoryRedis()
         redis.fail(with: RedisError(.timeout, "frozen"))
-        let shared = source(redis)
-        let token = try await shared.nextToken(held: nil, now: UnixTime.now())
-        #expect(signer.verify(token.compact) != nil)
-        #expect(shared.health.state == .degraded)
+        #expect(await source(redis).attempt() == .failed(RedisError(.timeout, "frozen")))
         #expect(redis.commands == ["GET"])
-        // Within the backoff Redis is not even asked.
-        redis.fail(with: nil)
-        _ = try await shared.nextToken(held: token, now: UnixTime.now())
-        #expect(redis.commands == ["GET"])
-        #expect(shared.health.backingOff() != nil)
     }
 
-    /// Waits, bounded, until the source's Redis backoff is over and it wants to be asked again.
-    func waitForRejoin(_ source: RedisTokenSource, atMost limit: Duration) async throws {
-        let deadline = ContinuousClock.now + limit
-        while let wait = source.rejoinDelay, wait > .zero, ContinuousClock.now < deadline {
-            try await Task.sleep(for: .milliseconds(50))
-        }
-    }
-
+    /// The refresher, the policy and this source together on a test clock: Redis down at start, an own token served
+    /// through rejoin attempts spaced by one backoff (no new mint), the fleet's token shared again once Redis answers.
     @Test func aDegradedReplicaKeepsItsTokenAndRejoinsTheFleetOnceRedisAnswers() async throws {
-        let redis = MemoryRedis()
+        let clock = TestClock(horizon: TestClock().start + 20)
+        let redis = MemoryRedis(clock: clock)
         redis.fail(with: RedisError(.io, "connection refused"))
-        let shared = source(redis)
-        #expect(shared.rejoinDelay == nil, "nothing to rejoin before the first try")
-        let own = try await shared.nextToken(held: nil, now: UnixTime.now())
-        let rejoin = try #require(shared.rejoinDelay)
-        #expect(rejoin > .zero && rejoin <= RedisHealth.initialBackoff * 2)
-
-        // Asked again early (the refresher does, to rejoin) while Redis is still away: the same token, no new mint.
-        try await waitForRejoin(shared, atMost: .seconds(5))
-        #expect(try await shared.nextToken(held: own, now: UnixTime.now()) == own)
-        #expect(shared.health.state == .degraded)
-
-        // Redis is back: after the (now longer) backoff the replica shares again and reports so.
+        let metrics = TokenMetrics(factory: NOOPMetricsHandler.instance)
+        let refresher = TokenRefresher(
+            minter: TokenMinter(signer: signer, timing: timing, metrics: metrics),
+            shared: source(redis, clock: clock),
+            cache: TokenCache(timing: timing),
+            metrics: metrics,
+            logger: Logger(label: "test"),
+            clock: clock,
+            random: SeededRandom(seed: 5)
+        )
+        try await refresher.prime(timeout: .seconds(1))
+        let own = try #require(refresher.cache.held)
+        #expect(refresher.sharing == .degraded)
+        // Redis answers again 5 s in.
+        let back = clock.start + 5
         redis.fail(with: nil)
-        try await waitForRejoin(shared, atMost: .seconds(8))
-        let rejoined = try await shared.nextToken(held: own, now: UnixTime.now())
-        #expect(shared.health.state == .ok)
-        #expect(shared.rejoinDelay == nil)
-        #expect(redis[keys.token] == rejoined.compact, "the fleet's token is in Redis again")
+        redis.fail(when: { _ in clock.now() < back })
+        await Task { await refresher.run() }.value
+        let gets = redis.commands.filter { $0 == "GET" }.count
+        #expect(gets >= 4, "asked at start and after each backoff")
+        let fleet = try #require(redis[keys.token])
+        #expect(refresher.cache.held?.compact == fleet, "the fleet's token in Redis is the one served")
+        #expect(refresher.cache.held != own)
+        #expect(refresher.sharing == .ok)
     }
 
     @Test func aStoreThatFailsServesTheTokenMintedUnderTheLockWithoutMintingAgain() async throws {
         let redis = MemoryRedis()
         let tokenKey = keys.token
         redis.fail { $0[0] == "SET" && $0[1] == tokenKey }
-        let shared = source(redis)
-        let token = try await shared.nextToken(held: nil, now: UnixTime.now())
+        guard case .storeFailed(let token, _) = await source(redis).attempt() else {
+            Issue.record("expected storeFailed")
+            return
+        }
         #expect(signer.verify(token.compact) != nil)
-        #expect(shared.health.state == .degraded)
         #expect(redis[keys.lock] == nil, "the lock was released")
         #expect(redis[keys.token] == nil)
     }
@@ -165,9 +200,11 @@ import Testing
     @Test func anUnexpectedReplyShapeIsARedisFailure() async throws {
         let redis = MemoryRedis()
         redis.override(with: .integer(7))
-        let shared = source(redis)
-        _ = try await shared.nextToken(held: nil, now: UnixTime.now())
-        #expect(shared.health.state == .degraded)
+        guard case .failed(let error) = await source(redis).attempt() else {
+            Issue.record("expected a failure")
+            return
+        }
+        #expect(error.kind == .reply)
     }
 
     @Test func theReleaseScriptDigestIsItsSHA1() {

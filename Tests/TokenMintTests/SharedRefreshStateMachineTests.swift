@@ -5,7 +5,7 @@ import Testing
 /// The refresh decisions with a made-up clock and no I/O.
 @Suite struct SharedRefreshStateMachineTests {
     let token = MiroToken(compact: "t", issuedAt: 1000, expiresAt: 1300)
-    let t0 = ContinuousClock.now
+    let t0 = 1_000_000.0
 
     func machine() -> SharedRefreshStateMachine { SharedRefreshStateMachine(owner: "me") }
 
@@ -39,9 +39,9 @@ import Testing
         _ = machine.readFinished(fresh: nil, now: t0)
         #expect(isWait(machine.lockFinished(taken: false, now: t0)))
         #expect(machine.waitFinished() == .read)
-        #expect(isWait(machine.readFinished(fresh: nil, now: t0 + .milliseconds(50))))
+        #expect(isWait(machine.readFinished(fresh: nil, now: t0 + 0.05)))
         #expect(machine.waitFinished() == .read)
-        #expect(machine.readFinished(fresh: token, now: t0 + .milliseconds(100)) == .adopt(token))
+        #expect(machine.readFinished(fresh: token, now: t0 + 0.1) == .adopt(token))
     }
 
     @Test func aDeadWinnersLockIsTakenOverOnceItHasExpired() {
@@ -50,12 +50,12 @@ import Testing
         _ = machine.lockFinished(taken: false, now: t0)
         _ = machine.waitFinished()
         // Still within the lock's 2 s: keep re-reading.
-        #expect(isWait(machine.readFinished(fresh: nil, now: t0 + .milliseconds(2000))))
+        #expect(isWait(machine.readFinished(fresh: nil, now: t0 + 2.0)))
         _ = machine.waitFinished()
         // Past it: round 2 takes the lock.
-        #expect(machine.readFinished(fresh: nil, now: t0 + .milliseconds(2060)) == .takeLock(owner: "me:2"))
-        #expect(machine.lockFinished(taken: true, now: t0 + .milliseconds(2061)) == .read)
-        #expect(machine.readFinished(fresh: nil, now: t0 + .milliseconds(2062)) == .mintAndStore(owner: "me:2"))
+        #expect(machine.readFinished(fresh: nil, now: t0 + 2.06) == .takeLock(owner: "me:2"))
+        #expect(machine.lockFinished(taken: true, now: t0 + 2.061) == .read)
+        #expect(machine.readFinished(fresh: nil, now: t0 + 2.062) == .mintAndStore(owner: "me:2"))
     }
 
     @Test func everyRoundLostGivesUpAsARedisFailure() {
@@ -68,12 +68,12 @@ import Testing
             switch action {
             case .takeLock: action = machine.lockFinished(taken: false, now: now)
             case .wait(let delay):
-                now = now + delay
+                now += delay.seconds
                 action = machine.waitFinished()
             case .read: action = machine.readFinished(fresh: nil, now: now)
             case .giveUp(let error):
                 #expect(error.kind == .lockContention)
-                #expect(now - t0 >= .seconds(4) && now - t0 < .seconds(5))
+                #expect(now - t0 >= 4 && now - t0 < 5)
                 return
             default:
                 Issue.record("unexpected \(action)")
@@ -81,5 +81,20 @@ import Testing
             }
         }
         Issue.record("never gave up")
+    }
+
+    /// Should the clock stand still (or step back), a lost round still ends after a bounded number of re-reads.
+    @Test func aLostRoundEndsAfterBoundedRereadsEvenIfTimeStandsStill() {
+        var machine = SharedRefreshStateMachine(owner: "me", maximumRounds: 1)
+        _ = machine.readFinished(fresh: nil, now: t0)
+        var action = machine.lockFinished(taken: false, now: t0)
+        var waits = 0
+        while case .wait = action, waits < 1000 {
+            waits += 1
+            _ = machine.waitFinished()
+            action = machine.readFinished(fresh: nil, now: t0)
+        }
+        #expect(waits == machine.maximumRereads + 1)
+        #expect(action == .giveUp(RedisError(.lockContention, "no token after 1 lock rounds")))
     }
 }

@@ -5,8 +5,11 @@ import Testing
 
 @testable import TokenMint
 
+/// The cache, and the refresher that performs ``RefreshPolicy``'s actions, on a ``TestClock``: schedules are exact
+/// however busy the machine is.
 @Suite struct TokenCacheTests {
     let timing = TokenTiming(ttlSeconds: 300, minRemainingSeconds: 60)
+    let signer = MiroTokenSigner(clientID: Fixtures.clientID, secret: Secret(Fixtures.clientSecret))
 
     @Test func servesOnlyWithEnoughLifeLeft() {
         let cache = TokenCache(timing: timing)
@@ -31,69 +34,134 @@ import Testing
         #expect(cache.servable(at: 1200)?.generation != generation)
     }
 
-    /// A source that counts calls, waits a little (so concurrent callers overlap), and can be made to fail.
-    final class CountingSource: TokenSource {
-        let calls = Atomic<Int>(0)
-        let failing = Atomic<Bool>(false)
-        func nextToken(held: MiroToken?, now: Double) async throws -> MiroToken {
-            let call = calls.add(1, ordering: .relaxed).newValue
-            try await Task.sleep(for: .milliseconds(50))
-            if failing.load(ordering: .relaxed) { throw SourceDown() }
-            return MiroToken(compact: "token-\(call)", issuedAt: Int(now), expiresAt: Int(now) + 300)
+    /// A shared store that answers from a script (the last answer repeats) and records when it was asked.
+    final class ScriptedStore: SharedTokenStore {
+        let clock: TestClock
+        let script: @Sendable (_ call: Int, _ now: Double) -> SharedAttempt
+        let calls = Mutex<[Double]>([])
+
+        init(clock: TestClock, script: @escaping @Sendable (_ call: Int, _ now: Double) -> SharedAttempt) {
+            self.clock = clock
+            self.script = script
         }
-        struct SourceDown: Error {}
+
+        func attempt() async -> SharedAttempt {
+            let now = clock.now()
+            let call = calls.withLock {
+                $0.append(now)
+                return $0.count
+            }
+            return script(call, now)
+        }
+
+        /// Seconds after the clock's start at which the store was asked.
+        var offsets: [Double] { calls.withLock { $0.map { ($0 - clock.start) * 1000 }.map { $0.rounded() / 1000 } } }
     }
 
-    func refresher(_ source: some TokenSource) -> TokenRefresher {
+    func refresher(
+        clock: TestClock,
+        shared: (any SharedTokenStore)?,
+        metrics: TokenMetrics = TokenMetrics(factory: NOOPMetricsHandler.instance)
+    ) -> TokenRefresher {
         TokenRefresher(
-            source: source,
+            minter: TokenMinter(signer: signer, timing: timing, metrics: metrics),
+            shared: shared,
             cache: TokenCache(timing: timing),
-            metrics: TokenMetrics(factory: NOOPMetricsHandler.instance),
-            logger: Logger(label: "test")
+            metrics: metrics,
+            logger: Logger(label: "test"),
+            clock: clock,
+            random: SeededRandom(seed: 1)
         )
     }
 
-    /// Lets a refresher's background loop run for `duration`, then cancels it.
-    func runRefresher(with source: some TokenSource, for duration: Duration) async throws {
-        let refresher = refresher(source)
-        let task = Task { await refresher.run() }
-        try await Task.sleep(for: duration)
-        task.cancel()
+    /// Runs the refresher's loop until the clock's horizon.
+    func run(_ refresher: TokenRefresher) async {
+        await Task { await refresher.run() }.value
     }
 
-    @Test func concurrentRefreshesCollapseIntoOne() async throws {
-        let source = CountingSource()
-        let refresher = refresher(source)
-        let tokens = try await withThrowingTaskGroup(of: MiroToken.self) { group in
-            for _ in 0..<50 { group.addTask { try await refresher.refresh() } }
-            return try await group.reduce(into: [MiroToken]()) { $0.append($1) }
-        }
-        #expect(source.calls.load(ordering: .relaxed) == 1)
-        #expect(Set(tokens.map(\.compact)) == ["token-1"])
-        // A later refresh is a new flight.
-        _ = try await refresher.refresh()
-        #expect(source.calls.load(ordering: .relaxed) == 2)
-    }
-
-    @Test func failedRefreshKeepsServingTheHeldToken() async throws {
-        let source = CountingSource()
-        let refresher = refresher(source)
+    @Test func withoutAStoreItMintsAtEachRefreshPoint() async throws {
+        let clock = TestClock(horizon: 1_000_000 + 600)
+        let refresher = refresher(clock: clock, shared: nil)
         try await refresher.prime(timeout: .seconds(1))
-        source.failing.store(true, ordering: .relaxed)
-        await #expect(throws: CountingSource.SourceDown.self) { try await refresher.refresh() }
-        #expect(refresher.cache.held?.compact == "token-1")
+        let first = try #require(refresher.cache.held)
+        #expect(first.issuedAt == 1_000_000)
+        await run(refresher)
+        // Each token is refreshed at 60 + 25..35 % of 240 s of life left, i.e. 156-180 s after it was minted.
+        let sleeps = clock.sleeps.map { $0 - clock.start }
+        #expect(sleeps.count == 4, "\(sleeps)")
+        for (earlier, later) in zip([0] + sleeps, sleeps) {
+            #expect(later - earlier >= 155 && later - earlier <= 180, "\(sleeps)")
+        }
+        #expect(refresher.cache.held?.issuedAt == Int(1_000_000 + sleeps[2]))
+        #expect(refresher.sharing == .disabled)
     }
 
-    @Test func primeGivesUpAfterItsTimeout() async throws {
-        let source = CountingSource()
-        source.failing.store(true, ordering: .relaxed)
-        let refresher = refresher(source)
-        let clock = ContinuousClock()
-        let started = clock.now
-        // Generous bounds: the whole suite runs in parallel on two cores, so a single attempt can take a while.
-        await #expect(throws: CountingSource.SourceDown.self) { try await refresher.prime(timeout: .seconds(3)) }
-        #expect(clock.now - started < .seconds(6))
-        #expect(source.calls.load(ordering: .relaxed) >= 2)  // it retried
+    @Test func primeMintsHereWhenTheStoreFailsAndServesAtOnce() async throws {
+        let clock = TestClock()
+        let store = ScriptedStore(clock: clock) { _, _ in .failed(RedisError(.connect, "refused")) }
+        let refresher = refresher(clock: clock, shared: store)
+        try await refresher.prime(timeout: .seconds(5))
+        #expect(refresher.cache.servable(at: clock.now()) != nil)
+        #expect(store.offsets == [0])
+        #expect(refresher.sharing == .degraded)
+        #expect(clock.sleeps.isEmpty, "ready without waiting")
+    }
+
+    /// A store that keeps handing back a token already due is asked again with backoff (from 100 ms, doubling), not
+    /// in a tight loop: the exact schedule in the first 1.5 s.
+    @Test func runBacksOffWhenTheSourceReturnsADueToken() async throws {
+        let clock = TestClock(horizon: 1_000_000 + 1.5)
+        let signer = self.signer
+        let store = ScriptedStore(clock: clock) { _, now in .adopted(signer.mint(now: now - 239, ttl: 300)) }
+        let refresher = refresher(clock: clock, shared: store)
+        try await refresher.prime(timeout: .seconds(1))
+        await run(refresher)
+        let offsets = store.offsets
+        #expect(offsets.count == 5, "\(offsets)")
+        let gaps = zip(offsets.dropFirst(), offsets).map { $0 - $1 }
+        // Each gap is drawn from [d/2, d] with d = 100 ms, 200 ms, 400 ms, 800 ms.
+        for (gap, ceiling) in zip(gaps, [0.1, 0.2, 0.4, 0.8]) {
+            #expect(gap >= ceiling / 2 - 0.001 && gap <= ceiling + 0.001, "\(offsets)")
+        }
+    }
+
+    /// A degraded store is asked again once its backoff is over (1 s, doubling, jittered), not a window later, while
+    /// the replica serves its own token; once it answers, the fleet's token is adopted and the refresh point rules.
+    @Test func runAsksAgainEarlyWhenTheSourceWantsToRejoin() async throws {
+        let clock = TestClock(horizon: 1_000_000 + 60)
+        let signer = self.signer
+        let fleet = signer.mint(now: 1_000_000 - 20, ttl: 300)
+        let store = ScriptedStore(clock: clock) { call, _ in
+            call <= 3 ? .failed(RedisError(.connect, "refused")) : .adopted(fleet)
+        }
+        let metrics = TokenMetrics(factory: NOOPMetricsHandler.instance)
+        let refresher = refresher(clock: clock, shared: store, metrics: metrics)
+        try await refresher.prime(timeout: .seconds(1))
+        let own = try #require(refresher.cache.held)
+        #expect(own != fleet)
+        await run(refresher)
+        let offsets = store.offsets
+        #expect(offsets.count == 4, "asked at the start, after each of three backoffs, then not in the window")
+        let gaps = zip(offsets.dropFirst(), offsets).map { $0 - $1 }
+        for (gap, ceiling) in zip(gaps, [1.0, 2.0, 4.0]) {
+            #expect(gap >= ceiling / 2 - 0.001 && gap <= ceiling + 0.001, "\(offsets)")
+        }
+        #expect(refresher.cache.held == fleet, "the fleet's token replaced the own, newer one")
+        #expect(refresher.sharing == .ok)
+        // The last sleep is the fleet token's refresh point, past the horizon.
+        let last = try #require(clock.sleeps.last)
+        #expect(last >= Double(fleet.expiresAt) - 144 && last <= Double(fleet.expiresAt) - 120)
+    }
+
+    @Test func aFailedRejoinKeepsServingTheHeldTokenWithoutMinting() async throws {
+        let clock = TestClock(horizon: 1_000_000 + 100)
+        let store = ScriptedStore(clock: clock) { _, _ in .failed(RedisError(.timeout, "frozen")) }
+        let refresher = refresher(clock: clock, shared: store)
+        try await refresher.prime(timeout: .seconds(1))
+        let own = try #require(refresher.cache.held)
+        await run(refresher)
+        #expect(refresher.cache.held == own, "no new mint within its window")
+        #expect(store.offsets.count >= 8 && store.offsets.count <= 11, "\(store.offsets)")
     }
 
     @Test func backoffGrowsWithJitterAndIsBounded() {
@@ -105,55 +173,7 @@ import Testing
         #expect(delays.allSatisfy { $0 <= .seconds(1) })
         backoff.reset()
         #expect(backoff.next() <= .milliseconds(100))
-    }
-
-    @Test func runRefreshesAheadOfExpiry() async throws {
-        // A held token whose refresh point (MIN + 25..35 % of the window before expiry) has already passed.
-        let source = CountingSource()
-        let refresher = refresher(source)
-        refresher.cache.store(MiroToken(compact: "due", issuedAt: 0, expiresAt: Int(UnixTime.now()) + 61))
-        let task = Task { await refresher.run() }
-        defer { task.cancel() }
-        let deadline = ContinuousClock.now + .seconds(5)
-        while refresher.cache.held?.compact == "due", ContinuousClock.now < deadline {
-            try await Task.sleep(for: .milliseconds(20))
-        }
-        #expect(refresher.cache.held?.compact == "token-1")
-    }
-
-    /// A source that keeps handing back a token that is already due must be asked again with backoff, not in a
-    /// tight loop.
-    @Test func runBacksOffWhenTheSourceReturnsADueToken() async throws {
-        final class StaleSource: TokenSource {
-            let calls = Atomic<Int>(0)
-            func nextToken(held: MiroToken?, now: Double) async throws -> MiroToken {
-                calls.add(1, ordering: .relaxed)
-                return MiroToken(compact: "stale", issuedAt: Int(now) - 239, expiresAt: Int(now) + 61)
-            }
-        }
-        let source = StaleSource()
-        try await runRefresher(with: source, for: .milliseconds(1500))
-        let calls = source.calls.load(ordering: .relaxed)
-        // Backoff from 100 ms doubling allows about 5 calls in 1.5 s; a loop without it makes thousands.
-        #expect(calls >= 2)
-        #expect(calls <= 10, "refreshed \(calls) times in 1.5 s")
-    }
-
-    @Test func runAsksAgainEarlyWhenTheSourceWantsToRejoin() async throws {
-        /// Hands back a fresh token each time, and wants to be asked again in 100 ms for its first three calls (a
-        /// degraded shared store waiting for Redis), then not before the refresh time.
-        final class RejoiningSource: TokenSource {
-            let calls = Atomic<Int>(0)
-            func nextToken(held: MiroToken?, now: Double) async throws -> MiroToken {
-                calls.add(1, ordering: .relaxed)
-                return held ?? MiroToken(compact: "fresh", issuedAt: Int(now), expiresAt: Int(now) + 300)
-            }
-            var rejoinDelay: Duration? { calls.load(ordering: .relaxed) < 3 ? .milliseconds(100) : nil }
-        }
-        let source = RejoiningSource()
-        try await runRefresher(with: source, for: .milliseconds(1500))
-        // Without the rejoin hint the 300 s token would be refreshed once in 1.5 s; with it, three times, then the
-        // refresh time (minutes away) rules again.
-        #expect(source.calls.load(ordering: .relaxed) == 3)
+        var zero = ZeroRandom()
+        #expect(backoff.next(using: &zero) == .milliseconds(100))
     }
 }

@@ -1,8 +1,14 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
+import Foundation
+#endif
+
 /// Where the shared token lives: `REDIS_URL` and its companions, parsed and checked once at startup.
 ///
 /// - Important: A malformed URL stops startup (``SettingsError`` naming `REDIS_URL`); an unreachable server does
-///   not: the replica starts degraded and keeps trying. `rediss://` is refused because Debian 12's hiredis 0.14 has
-///   no TLS (put a TLS sidecar such as stunnel in front and point `redis://` at it).
+///   not: the replica starts degraded and keeps trying. `rediss://` speaks TLS (``RedisTLSSettings``) and never falls
+///   back to plaintext; a `REDIS_TLS_*` setting with a plaintext `redis://` URL stops startup rather than be ignored.
 public struct RedisSettings: Sendable, Equatable {
     public var host: String
     public var port: Int
@@ -12,10 +18,12 @@ public struct RedisSettings: Sendable, Equatable {
     public var password: Secret?
     /// Database index for `SELECT`; 0 sends no `SELECT`.
     public var database: Int
-    /// Bound on opening a connection, name resolution and `AUTH`/`SELECT` included.
+    /// Bound on opening a connection, name resolution, the TLS handshake and `AUTH`/`SELECT` included.
     public var connectTimeoutMilliseconds: Int
     /// Bound on each command's round trip.
     public var commandTimeoutMilliseconds: Int
+    /// TLS (`rediss://`); nil is plaintext.
+    public var tls: RedisTLSSettings?
 
     public static let defaultPort = 6379
     public static let defaultTimeoutMilliseconds = 200
@@ -27,7 +35,8 @@ public struct RedisSettings: Sendable, Equatable {
         password: Secret? = nil,
         database: Int = 0,
         connectTimeoutMilliseconds: Int = RedisSettings.defaultTimeoutMilliseconds,
-        commandTimeoutMilliseconds: Int = RedisSettings.defaultTimeoutMilliseconds
+        commandTimeoutMilliseconds: Int = RedisSettings.defaultTimeoutMilliseconds,
+        tls: RedisTLSSettings? = nil
     ) {
         self.host = host
         self.port = port
@@ -36,87 +45,79 @@ public struct RedisSettings: Sendable, Equatable {
         self.database = database
         self.connectTimeoutMilliseconds = connectTimeoutMilliseconds
         self.commandTimeoutMilliseconds = commandTimeoutMilliseconds
+        self.tls = tls
     }
 
-    /// `host:port/db`, never the credentials: safe for logs.
-    public var address: String { "\(host.contains(":") ? "[\(host)]" : host):\(port)/\(database)" }
+    /// `host:port/db`, never the credentials: safe for logs (`rediss://` first when over TLS).
+    public var address: String {
+        (tls == nil ? "" : "rediss://") + "\(host.contains(":") ? "[\(host)]" : host):\(port)/\(database)"
+    }
 
-    /// Parses `redis://[[user]:password@]host[:port][/db]`.
+    /// Parses `redis[s]://[[user]:password@]host[:port][/db]` with `URLComponents`.
     ///
     /// - Throws: ``SettingsError`` naming `REDIS_URL`, with what is wrong and never the URL itself (it may carry a
     ///   password).
     public static func parse(url raw: String) throws -> RedisSettings {
         func refuse(_ problem: String) -> SettingsError { SettingsError("REDIS_URL", problem) }
-        let form = "must look like redis://[[user]:password@]host[:port][/db]"
-        if raw.lowercased().hasPrefix("rediss://") {
-            throw refuse(
-                "rediss:// (TLS) is not supported by this build's hiredis 0.14; "
-                    + "use a TLS sidecar (stunnel) and redis://"
-            )
+        let form = "must look like redis://[[user]:password@]host[:port][/db] (or rediss:// for TLS)"
+        // URLComponents would quietly escape a stray '%' rather than refuse it.
+        let bytes = Array(raw.utf8)
+        for (index, byte) in bytes.enumerated() where byte == UInt8(ascii: "%") {
+            guard index + 2 < bytes.count, hexValue(bytes[index + 1]) != nil, hexValue(bytes[index + 2]) != nil else {
+                throw refuse("a '%' in the credentials must start a %XX escape")
+            }
         }
-        guard raw.lowercased().hasPrefix("redis://") else { throw refuse(form) }
-        var rest = Substring(raw.dropFirst("redis://".count))
-        guard !rest.contains(where: { $0.isWhitespace }), !rest.contains("?"), !rest.contains("#") else {
-            throw refuse(form)
-        }
+        guard !raw.contains(where: { $0.isWhitespace }), let url = URLComponents(string: raw),
+            let scheme = url.scheme?.lowercased(), scheme == "redis" || scheme == "rediss",
+            url.query == nil, url.fragment == nil
+        else { throw refuse(form) }
 
         var user: String?
         var password: Secret?
-        if let at = rest.lastIndex(of: "@") {
-            let credentials = rest[..<at]
-            rest = rest[rest.index(after: at)...]
-            guard let colon = credentials.firstIndex(of: ":") else {
+        if let encodedUser = url.percentEncodedUser {
+            guard let encodedPassword = url.percentEncodedPassword else {
                 throw refuse("\(form) (credentials need a ':' before the password)")
             }
-            let name = try percentDecoded(credentials[..<colon], refuse: refuse)
-            let secret = try percentDecoded(credentials[credentials.index(after: colon)...], refuse: refuse)
+            let name = try percentDecoded(Substring(encodedUser), refuse: refuse)
+            let secret = try percentDecoded(Substring(encodedPassword), refuse: refuse)
             user = name.isEmpty ? nil : name
             password = secret.isEmpty ? nil : Secret(secret)
+        } else if url.percentEncodedPassword != nil {
+            throw refuse(form)
         }
 
         var database = 0
-        if let slash = rest.firstIndex(of: "/") {
-            let path = rest[rest.index(after: slash)...]
-            rest = rest[..<slash]
-            if !path.isEmpty {
-                guard path.allSatisfy(\.isASCIIDigit), path.count <= 5, let index = Int(path) else {
-                    throw refuse("the database after '/' must be a whole number")
-                }
-                database = index
+        let path = url.percentEncodedPath.drop { $0 == "/" }
+        if !url.percentEncodedPath.isEmpty, !url.percentEncodedPath.hasPrefix("/") { throw refuse(form) }
+        if !path.isEmpty {
+            guard path.allSatisfy(\.isASCIIDigit), path.count <= 5, let index = Int(path),
+                url.percentEncodedPath.hasPrefix("/"), url.percentEncodedPath.dropFirst().first != "/"
+            else {
+                throw refuse("the database after '/' must be a whole number")
             }
+            database = index
         }
 
-        var host: Substring
-        var portText: Substring?
-        if rest.hasPrefix("[") {
-            guard let close = rest.firstIndex(of: "]") else { throw refuse(form) }
-            host = rest[rest.index(after: rest.startIndex)..<close]
-            let after = rest[rest.index(after: close)...]
-            if !after.isEmpty {
-                guard after.hasPrefix(":") else { throw refuse(form) }
-                portText = after.dropFirst()
-            }
-        } else if let colon = rest.firstIndex(of: ":") {
-            host = rest[..<colon]
-            portText = rest[rest.index(after: colon)...]
-        } else {
-            host = rest
-        }
+        var host = Substring(url.percentEncodedHost ?? "")
+        if host.hasPrefix("["), host.hasSuffix("]") { host = host.dropFirst().dropLast() }
         guard !host.isEmpty,
             host.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || "-._:".contains($0)) })
         else {
             throw refuse("\(form) (the host is missing or malformed)")
         }
         var port = defaultPort
-        if let portText {
-            guard portText.allSatisfy(\.isASCIIDigit), portText.count <= 5, let value = Int(portText),
-                (1...65535).contains(value)
-            else {
-                throw refuse("the port must be a whole number from 1 to 65535")
-            }
+        if let value = url.port {
+            guard (1...65535).contains(value) else { throw refuse("the port must be a whole number from 1 to 65535") }
             port = value
         }
-        return RedisSettings(host: String(host), port: port, user: user, password: password, database: database)
+        return RedisSettings(
+            host: String(host),
+            port: port,
+            user: user,
+            password: password,
+            database: database,
+            tls: scheme == "rediss" ? RedisTLSSettings() : nil
+        )
     }
 
     /// `%XX` escapes in the user and password (a password may contain `@` or `:`).
@@ -148,12 +149,21 @@ public struct RedisSettings: Sendable, Equatable {
         }
     }
 
-    /// Reads `REDIS_URL`, `REDIS_PASSWORD[_FILE]` and the two timeouts; nil when `REDIS_URL` is unset.
+    /// Reads `REDIS_URL`, `REDIS_PASSWORD[_FILE]`, the two timeouts and the `REDIS_TLS_*` files; nil when
+    /// `REDIS_URL` is unset.
     static func read(from values: SettingsReader) throws -> RedisSettings? {
         guard let url = values.string("redis.url") else {
             return nil
         }
         var settings = try parse(url: url)
+        if settings.tls != nil {
+            settings.tls = try RedisTLSSettings.read(from: values)
+        } else if let key = RedisTLSSettings.keys.first(where: { values.string($0) != nil }) {
+            throw SettingsError(
+                SettingsReader.variable(key),
+                "is set, but REDIS_URL is plaintext redis://; use rediss:// for TLS"
+            )
+        }
         if let password = values.secret("redis.password") {
             settings.password = password
         }

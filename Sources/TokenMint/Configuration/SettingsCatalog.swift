@@ -102,7 +102,27 @@ public enum SettingsCatalog {
             name: "REDIS_URL",
             defaultValue: "unset (in-process cache)",
             meaning: "redis://[[user]:password@]host[:port][/db] shares one token per window across replicas; "
-                + "no TLS (rediss:// is refused), no Redis Cluster"
+                + "rediss:// for TLS; no Redis Cluster"
+        ),
+        .init(
+            name: "REDIS_TLS_CA_FILE",
+            defaultValue: "system trust store",
+            meaning: "PEM bundle of the CAs that sign the Redis server's certificate (rediss://)"
+        ),
+        .init(
+            name: "REDIS_TLS_SERVER_NAME",
+            defaultValue: "the URL's host",
+            meaning: "name sent as SNI and checked in the Redis server's certificate"
+        ),
+        .init(
+            name: "REDIS_TLS_CERT_FILE",
+            defaultValue: "unset",
+            meaning: "client certificate chain (PEM) for mutual TLS; needs REDIS_TLS_KEY_FILE"
+        ),
+        .init(
+            name: "REDIS_TLS_KEY_FILE",
+            defaultValue: "unset",
+            meaning: "the client certificate's private key (PEM, unencrypted); needs REDIS_TLS_CERT_FILE"
         ),
         .init(
             name: "REDIS_PASSWORD[_FILE]",
@@ -112,7 +132,7 @@ public enum SettingsCatalog {
         .init(
             name: "REDIS_CONNECT_TIMEOUT_MS",
             defaultValue: "200",
-            meaning: "bound on opening a Redis connection, name resolution and AUTH included"
+            meaning: "bound on opening a Redis connection, name resolution, TLS handshake and AUTH included"
         ),
         .init(name: "REDIS_COMMAND_TIMEOUT_MS", defaultValue: "200", meaning: "bound on each Redis command"),
         .init(

@@ -15,8 +15,9 @@ public struct RedisError: Error, Equatable, Sendable, CustomStringConvertible {
         public static let authentication = Kind(name: "authentication")
         /// The server answered with an error, or with a reply of an unexpected shape.
         public static let reply = Kind(name: "reply")
-        /// Still backing off after a failure: Redis is not tried yet.
-        public static let backingOff = Kind(name: "backing off")
+        /// The TLS handshake or a TLS record failed: a certificate that does not verify, a wrong name, a server
+        /// that does not speak TLS, a client certificate refused. Never retried in plaintext.
+        public static let tls = Kind(name: "tls")
         /// The lock stayed taken through every round and no token appeared.
         public static let lockContention = Kind(name: "lock contention")
 

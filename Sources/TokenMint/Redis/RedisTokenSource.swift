@@ -1,27 +1,30 @@
 import CoreMetrics
 import Crypto
 import Logging
+import Synchronization
 
 /// The shared token: one per window for the whole fleet, agreed through Redis (DESIGN.md, "The shared token and how
-/// replicas agree on it"). The decisions are ``SharedRefreshStateMachine``'s; this type performs them.
+/// replicas agree on it"). The lock decisions are ``SharedRefreshStateMachine``'s, when to try and what to do after
+/// a failure are ``RefreshPolicy``'s; this type performs one attempt and reports what it came to.
 ///
-/// A refresh reads the token from Redis and adopts it when it verifies with our own secret and is fresh (see
-/// ``isFresh(_:at:)``). Otherwise it takes the lock (`SET lock owner NX PX 2000`), reads again, mints, stores the
-/// token with its expiry and releases the lock only if it still owns it (compare-and-delete script). A replica that
-/// loses the lock keeps serving what it holds (the refresher's cache is untouched) and re-reads every 50 ms ± 10 ms
-/// until the lock has expired, then starts over: a dead winner's lock is gone by then.
+/// An attempt reads the token from Redis and adopts it when it verifies with our own secret, has times this fleet
+/// mints (``TokenTiming/isPlausible(_:at:)``) and is fresh (``TokenTiming/isFresh(_:at:)``). Otherwise it takes the
+/// lock (`SET lock owner NX PX 2000`), reads again, mints, stores the token with its expiry and releases the lock only
+/// if it still owns it (compare-and-delete script). A replica that loses the lock keeps serving what it holds (the
+/// refresher's cache is untouched) and re-reads every 50 ms ± 10 ms until the lock has expired, then starts over: a
+/// dead winner's lock is gone by then.
 ///
-/// - Important: Nothing read from Redis is served unless ``MiroTokenSigner/verify(_:)`` accepts it. When Redis fails
-///   (down, slow, refusing, answering nonsense) the replica mints locally, serves, reports degraded through
-///   ``health``, and leaves Redis alone for a backoff. This source never throws: no request fails because of Redis.
-public struct RedisTokenSource: TokenSource {
+/// - Important: Nothing read from Redis is served unless ``MiroTokenSigner/verify(_:)`` accepts it. Every failure
+///   (down, slow, refusing, TLS, answering nonsense) is counted and reported as ``SharedAttempt/failed(_:)``; this
+///   source never throws and never retries by itself.
+public final class RedisTokenSource: SharedTokenStore {
     /// How long a lock lives: long enough to mint and store (milliseconds), short enough that a dead winner costs
     /// little.
     public static let lockTTL: Duration = .seconds(2)
     /// A loser's re-read interval, jittered by ± ``rereadJitter``.
     public static let rereadInterval: Duration = .milliseconds(50)
     public static let rereadJitter: Duration = .milliseconds(10)
-    /// Lock rounds per refresh before giving up on Redis for this refresh (each round lasts at most ``lockTTL``).
+    /// Lock rounds per attempt before giving up on Redis for this attempt (each round lasts at most ``lockTTL``).
     public static let maximumLockRounds = 3
 
     /// Compare-and-delete: releases the lock only for its owner, so a winner that outlived its lock never frees the
@@ -36,16 +39,18 @@ public struct RedisTokenSource: TokenSource {
     let connection: any RedisConnection
     let keys: SharedTokenKeys
     let signer: MiroTokenSigner
-    let local: LocalTokenSource
+    let minter: TokenMinter
     let timing: TokenTiming
-    public let health: RedisHealth
     let metrics: RedisMetrics
     let logger: Logger
-    let now: @Sendable () -> Double
+    let clock: any RefreshClock
     let owner: String
+    /// Seeds each attempt's re-read jitter.
+    private let random: Mutex<SeededRandom>
     /// Test hook: sleep this long after taking the lock and before minting, so a test can kill the lock holder.
     let holdLockForTesting: Duration?
 
+    /// - Parameter random: draws the lock owner's name and the re-read jitter (seeded, in tests and simulations).
     public init(
         connection: any RedisConnection,
         signer: MiroTokenSigner,
@@ -54,98 +59,65 @@ public struct RedisTokenSource: TokenSource {
         tokenMetrics: TokenMetrics,
         redisMetrics: RedisMetrics,
         logger: Logger,
-        now: @escaping @Sendable () -> Double = UnixTime.now,
+        clock: any RefreshClock = SystemRefreshClock(),
+        random: SeededRandom = SeededRandom(),
         holdLockForTesting: Duration? = nil
     ) {
         self.connection = connection
         self.keys = SharedTokenKeys(clientID: signer.clientID, secret: secret)
         self.signer = signer
-        self.local = LocalTokenSource(signer: signer, timing: timing, metrics: tokenMetrics)
+        self.minter = TokenMinter(signer: signer, timing: timing, metrics: tokenMetrics)
         self.timing = timing
-        self.health = RedisHealth(metrics: redisMetrics)
         self.metrics = redisMetrics
         self.logger = logger
-        self.now = now
-        var generator = SystemRandomNumberGenerator()
+        self.clock = clock
+        var generator = random
         self.owner = (0..<4).map { _ in String(generator.next() as UInt32, radix: 16) }.joined(separator: "-")
+        self.random = Mutex(generator)
         self.holdLockForTesting = holdLockForTesting
     }
 
-    public var rejoinDelay: Duration? {
-        health.state == .degraded ? (health.backingOff() ?? .zero) : nil
-    }
-
-    public func nextToken(held: MiroToken?, now _: Double) async throws -> MiroToken {
-        if let wait = health.backingOff() {
-            return unshared(held: held, because: RedisError(.backingOff, "retrying Redis in \(wait.milliseconds) ms"))
-        }
+    public func attempt() async -> SharedAttempt {
         do {
-            let token = try await shared()
-            if health.state != .ok {
-                logger.info("redis: ok, sharing the fleet's token", metadata: ["token": "\(token.fingerprint)"])
-            }
-            health.succeeded()
-            return token
+            return try await shared()
         } catch let failure as StoreFailed {
-            // Minted under the lock but Redis failed before it was stored: serve that token, do not mint another.
-            metrics.errors.increment()
-            let retry = health.failed()
-            logger.error(
-                "redis failed while storing the token; serving it unshared (degraded)",
-                metadata: ["error": "\(failure.error)", "retry_redis_in_ms": "\(retry.milliseconds)"]
-            )
-            return failure.token
+            // Minted under the lock but Redis failed before it was stored: that token is served, not another.
+            count(failure.error)
+            return .storeFailed(failure.token, failure.error)
         } catch let error as RedisError {
-            metrics.errors.increment()
-            let retry = health.failed()
-            logger.error(
-                "redis failed; serving a token of this replica's own (degraded)",
-                metadata: ["error": "\(error)", "retry_redis_in_ms": "\(retry.milliseconds)"]
-            )
-            return unshared(held: held, because: error)
+            count(error)
+            return .failed(error)
         } catch {
-            // Cancellation (shutdown) while waiting on the lock: still hand back a token rather than fail.
-            return unshared(held: held, because: RedisError(.io, "\(error)"))
+            // Cancelled (shutdown) while waiting on the lock.
+            return .failed(RedisError(.io, "cancelled"))
         }
     }
 
-    /// Redis could not be used: keep the held token while it is fresh (an early attempt to rejoin the fleet that
-    /// failed changes nothing), else mint one here.
-    private func unshared(held: MiroToken?, because error: RedisError) -> MiroToken {
-        if let held, isFresh(held, at: now()) { return held }
-        return mintLocally(because: error)
-    }
-
-    /// Whether a token is worth adopting: its life left is above the latest point at which any replica starts
-    /// refreshing (MIN + 35 % of the window, plus a second), so an adopted token is never already due, and a
-    /// replica at its refresh point never adopts the token it is replacing.
-    public func isFresh(_ token: MiroToken, at now: Double) -> Bool {
-        let threshold =
-            Double(timing.minRemainingSeconds)
-            + TokenTiming.refreshAheadFractions.upperBound * Double(timing.windowSeconds) + 1
-        return token.remaining(at: now) > threshold
+    private func count(_ error: RedisError) {
+        metrics.errors.increment()
+        if error.kind == .tls { metrics.tlsFailures.increment() }
     }
 
     // MARK: The algorithm
 
     /// Drives ``SharedRefreshStateMachine``: performs each action it asks for and reports the outcome. Bounded: the
     /// machine ends within ``maximumLockRounds`` rounds of at most ``lockTTL`` each.
-    private func shared() async throws -> MiroToken {
+    private func shared() async throws -> SharedAttempt {
         var machine = SharedRefreshStateMachine(
             owner: owner,
             lockTTL: Self.lockTTL,
             rereadInterval: Self.rereadInterval,
             rereadJitter: Self.rereadJitter,
-            maximumRounds: Self.maximumLockRounds
+            maximumRounds: Self.maximumLockRounds,
+            seed: random.withLock { $0.next() }
         )
-        let clock = ContinuousClock()
         var action = machine.start()
         var heldLock: String?
         do {
             while true {
                 switch action {
                 case .read:
-                    action = machine.readFinished(fresh: try await readFresh(), now: clock.now)
+                    action = machine.readFinished(fresh: try await readFresh(), now: clock.now())
                 case .takeLock(let lockOwner):
                     let reply = try await send(
                         ["SET", keys.lock, lockOwner, "NX", "PX", "\(Self.lockTTL.milliseconds)"])
@@ -156,19 +128,19 @@ public struct RedisTokenSource: TokenSource {
                     default: throw RedisError(.reply, "unexpected reply to SET NX")
                     }
                     if taken { heldLock = lockOwner }
-                    action = machine.lockFinished(taken: taken, now: clock.now)
+                    action = machine.lockFinished(taken: taken, now: clock.now())
                 case .wait(let delay):
-                    try await Task.sleep(for: delay)
+                    try await clock.sleep(for: delay)
                     action = machine.waitFinished()
                 case .adopt(let token):
-                    return token
+                    return .adopted(token)
                 case .releaseAndAdopt(let token, let lockOwner):
                     heldLock = nil
                     try await release(owner: lockOwner)
-                    return token
+                    return .adopted(token)
                 case .mintAndStore(let lockOwner):
                     heldLock = nil
-                    return try await mintAndStore(owner: lockOwner)
+                    return .stored(try await mintAndStore(owner: lockOwner))
                 case .giveUp(let error):
                     throw error
                 }
@@ -183,15 +155,15 @@ public struct RedisTokenSource: TokenSource {
     private func mintAndStore(owner lockOwner: String) async throws -> MiroToken {
         if let holdLockForTesting {
             do {
-                try await Task.sleep(for: holdLockForTesting)
+                try await clock.sleep(for: holdLockForTesting)
             } catch {
                 try? await release(owner: lockOwner)
                 throw error
             }
         }
-        let token = local.mint(now: now())
+        let token = minter.mint(now: clock.now())
         do {
-            let lifeMilliseconds = Int((token.remaining(at: now()) * 1000).rounded(.down))
+            let lifeMilliseconds = Int((token.remaining(at: clock.now()) * 1000).rounded(.down))
             let stored = try await send(["SET", keys.token, token.compact, "PX", "\(max(1, lifeMilliseconds))"])
             guard stored == .status("OK") else { throw RedisError(.reply, "unexpected reply to SET") }
         } catch let error as RedisError {
@@ -241,7 +213,20 @@ public struct RedisTokenSource: TokenSource {
                 )
                 return nil
             }
-            guard isFresh(token, at: now()) else { return nil }
+            let now = clock.now()
+            guard timing.isPlausible(token, at: now) else {
+                // Well signed, but with times no replica of this fleet mints (a week-long exp, an iat ahead): never
+                // adopted, and overwritten under the lock like garbage, so it cannot stop the fleet refreshing.
+                metrics.errors.increment()
+                logger.warning(
+                    "redis: ignoring a token under the token key whose times this fleet never mints",
+                    metadata: [
+                        "token": "\(token.fingerprint)", "iat": "\(token.issuedAt)", "exp": "\(token.expiresAt)",
+                    ]
+                )
+                return nil
+            }
+            guard timing.isFresh(token, at: now) else { return nil }
             metrics.adopted.increment()
             return token
         default:
@@ -277,14 +262,5 @@ public struct RedisTokenSource: TokenSource {
             return RedisError(.authentication, message)
         }
         return RedisError(.reply, message)
-    }
-
-    private func mintLocally(because error: RedisError) -> MiroToken {
-        let token = local.mint(now: now())
-        logger.warning(
-            "minted locally (degraded)",
-            metadata: ["token": "\(token.fingerprint)", "reason": "\(error.kind)"]
-        )
-        return token
     }
 }

@@ -3,132 +3,143 @@ import Logging
 import Synchronization
 
 /// Keeps ``TokenCache`` filled: the first token before the server reports ready, then each next one ahead of time,
-/// in the background, with jitter.
+/// in the background. It performs what ``RefreshPolicy`` decides and reports back what happened; it decides nothing.
 ///
-/// - Important: Concurrent refresh requests collapse into one call to the ``TokenSource`` (single flight). Failures
-///   back off exponentially with jitter, bounded by ``maximumBackoff``, while the cache keeps serving what it holds
-///   until that drops below the minimum remaining life (the server then answers 503, never an almost-dead token).
+/// - Important: One loop performs every action, so refreshes never overlap (single flight by construction). The
+///   cache keeps serving what it holds while an attempt runs or fails, until the token drops below the minimum
+///   remaining life (the server then answers 503, never an almost-dead token).
 public final class TokenRefresher: Sendable {
     public let cache: TokenCache
-    private let source: any TokenSource
+    private let minter: TokenMinter
+    private let shared: (any SharedTokenStore)?
     private let metrics: TokenMetrics
     private let logger: Logger
-    private let now: @Sendable () -> Double
-    private let inFlight = Mutex<Task<MiroToken, any Error>?>(nil)
+    private let clock: any RefreshClock
+    private let state: Mutex<State>
 
-    /// First retry delay after a failed refresh.
-    public static let initialBackoff: Duration = .milliseconds(100)
-    /// Retry delays never grow past this, so a recovered source is noticed quickly.
-    public static let maximumBackoff: Duration = .seconds(5)
+    private struct State: Sendable {
+        var policy: RefreshPolicy
+        var random: SeededRandom
+        /// The failure of the last attempt, so that an outage is logged once, not at every retry.
+        var logged: RedisError?
+    }
 
+    /// - Parameters:
+    ///   - shared: the store the fleet shares its token through; nil mints every token here.
+    ///   - random: the generator refresh points and backoffs are drawn from (a seed, for tests and simulations).
     public init(
-        source: any TokenSource,
+        minter: TokenMinter,
+        shared: (any SharedTokenStore)?,
         cache: TokenCache,
         metrics: TokenMetrics,
         logger: Logger,
-        now: @escaping @Sendable () -> Double = UnixTime.now
+        clock: any RefreshClock = SystemRefreshClock(),
+        random: SeededRandom = SeededRandom()
     ) {
-        self.source = source
+        self.minter = minter
+        self.shared = shared
         self.cache = cache
         self.metrics = metrics
         self.logger = logger
-        self.now = now
+        self.clock = clock
+        self.state = Mutex(
+            State(policy: RefreshPolicy(timing: cache.timing, shared: shared != nil), random: random)
+        )
     }
 
-    /// Gets the first token, retrying with backoff until `timeout` runs out.
+    /// Whether the replica shares the fleet's token right now (`/readyz` reports it).
+    public var sharing: RefreshPolicy.Sharing { state.withLock { $0.policy.sharing } }
+
+    /// Gets the first token (from the shared store, or minted here when it fails), so the replica is ready the moment
+    /// it listens.
     ///
-    /// - Throws: the last error when no token could be had in time.
+    /// - Throws: ``PrimeTimeout`` when no token is held after `timeout` (the store's attempt is bounded, and minting
+    ///   cannot fail, so this is a bound rather than an expected outcome).
     public func prime(timeout: Duration) async throws {
-        let clock = ContinuousClock()
-        let deadline = clock.now.advanced(by: timeout)
-        var backoff = Backoff(initial: Self.initialBackoff, maximum: Self.maximumBackoff)
-        while true {
-            do {
-                _ = try await refresh()
-                return
-            } catch {
-                let delay = backoff.next()
-                guard clock.now.advanced(by: delay) < deadline else { throw error }
-                try await Task.sleep(for: delay)
-            }
+        let deadline = clock.now() + timeout.seconds
+        var outcome = RefreshPolicy.Outcome.woke
+        // Bounded: a cold start is at most tryShared, mintLocally, adopt.
+        for _ in 0..<16 {
+            let action = decide(after: outcome)
+            if case .sleep = action, cache.servable(at: clock.now()) != nil { return }
+            guard clock.now() < deadline, let next = await perform(action) else { break }
+            outcome = next
         }
+        throw PrimeTimeout()
     }
 
-    /// Produces a new token now, joining a refresh already under way rather than starting another.
-    @discardableResult
-    public func refresh() async throws -> MiroToken {
-        let task: Task<MiroToken, any Error> = inFlight.withLock { current in
-            if let current { return current }
-            let held = cache.held
-            let task = Task<MiroToken, any Error> { [source, now] in
-                try await source.nextToken(held: held, now: now())
-            }
-            current = task
-            return task
-        }
-        defer { inFlight.withLock { if $0 == task { $0 = nil } } }
-        do {
-            let token = try await task.value
-            // Refreshes are single-flight, so what the source hands back is the answer, even when it is older than
-            // the held token (a shared store's fleet token, adopted on rejoining after an outage).
-            if cache.store(token, replacingNewer: true) {
-                metrics.expiry.record(token.expiresAt)
-            }
-            return token
-        } catch {
-            metrics.refreshFailures.increment()
-            throw error
-        }
+    public struct PrimeTimeout: Error, CustomStringConvertible {
+        public var description: String { "no first token in time" }
     }
 
     /// Refreshes ahead of time until cancelled (graceful shutdown cancels it).
     public func run() async {
-        var generator = SystemRandomNumberGenerator()
-        var backoff = Backoff(initial: Self.initialBackoff, maximum: Self.maximumBackoff)
+        var outcome = RefreshPolicy.Outcome.woke
         while !Task.isCancelled {
-            var delay: Duration
-            let held = cache.held
-            if let held {
-                let at = cache.timing.refreshTime(for: held, using: &generator)
-                delay = .milliseconds(max(0, Int(((at - now()) * 1000).rounded(.up))))
-            } else {
-                delay = .zero
-            }
-            if let rejoin = source.rejoinDelay, rejoin < delay { delay = rejoin }
-            do {
-                if delay > .zero { try await Task.sleep(for: delay) }
-            } catch {
-                return  // cancelled
-            }
-            do {
-                let token = try await refresh()
-                if token != held {
-                    logger.info(
-                        "token refreshed",
-                        metadata: ["token": "\(token.fingerprint)", "expires_at": "\(token.expiresAt)"]
-                    )
-                }
-                if cache.timing.refreshTime(for: token, fraction: TokenTiming.refreshAheadFractions.lowerBound)
-                    > now()
-                {
-                    backoff.reset()
-                } else {
-                    // The source handed back a token that is already due (a shared store still holding the old
-                    // one): wait before asking again rather than spin.
-                    do { try await Task.sleep(for: backoff.next()) } catch { return }
-                }
-            } catch {
-                let retry = backoff.next()
-                logger.error(
-                    "token refresh failed; serving the held token while it lasts",
-                    metadata: ["error": "\(error)", "retry_in_ms": "\(retry.milliseconds)"]
-                )
-                do { try await Task.sleep(for: retry) } catch { return }
-            }
+            guard let next = await perform(decide(after: outcome)) else { return }
+            outcome = next
         }
     }
-}
 
-extension Duration {
-    var milliseconds: Int64 { components.seconds * 1000 + components.attoseconds / 1_000_000_000_000_000 }
+    /// Asks the policy, and logs and records what changed in the sharing state.
+    private func decide(after outcome: RefreshPolicy.Outcome) -> RefreshPolicy.Action {
+        let now = clock.now()
+        let held = cache.held
+        let (action, before, after, failure, logFailure) = state.withLock { state in
+            let before = state.policy.sharing
+            let action = state.policy.next(now: now, held: held, after: outcome, using: &state.random)
+            let failure = state.policy.lastFailure
+            // Once per outage, and again only if the kind of failure changes (a TLS failure retried every backoff
+            // is logged once, whatever OpenSSL's wording of each attempt).
+            let logFailure = failure != nil && failure?.kind != state.logged?.kind
+            state.logged = failure
+            return (action, before, state.policy.sharing, failure, logFailure)
+        }
+        if case .shared(.failed) = outcome { metrics.refreshFailures.increment() }
+        if before != after, after != .disabled {
+            metrics.degraded.record(after == .degraded ? 1 : 0)
+        }
+        if let failure, logFailure {
+            let retry = state.withLock { $0.policy.rejoinAt }.map { Int((($0 - now) * 1000).rounded()) }
+            logger.error(
+                "redis failed; serving a token of this replica's own (degraded)",
+                metadata: ["error": "\(failure)", "retry_redis_in_ms": "\(retry ?? 0)"]
+            )
+        }
+        if after == .ok, before != .ok, case .adopt(let token) = action {
+            logger.info("redis: ok, sharing the fleet's token", metadata: ["token": "\(token.fingerprint)"])
+        }
+        return action
+    }
+
+    /// Performs one action; nil when cancelled.
+    private func perform(_ action: RefreshPolicy.Action) async -> RefreshPolicy.Outcome? {
+        switch action {
+        case .sleep(let until):
+            do { try await clock.sleep(until: until) } catch { return nil }
+            return .woke
+        case .tryShared:
+            guard let shared else { return .shared(.failed(RedisError(.connect, "no shared store"))) }
+            let attempt = await shared.attempt()
+            return Task.isCancelled ? nil : .shared(attempt)
+        case .mintLocally:
+            let token = minter.mint(now: clock.now())
+            if sharing != .disabled {
+                logger.warning("minted locally (degraded)", metadata: ["token": "\(token.fingerprint)"])
+            }
+            return .minted(token)
+        case .adopt(let token):
+            let held = cache.held
+            if cache.store(token, replacingNewer: true) {
+                metrics.expiry.record(token.expiresAt)
+            }
+            if token != held {
+                logger.info(
+                    "token refreshed",
+                    metadata: ["token": "\(token.fingerprint)", "expires_at": "\(token.expiresAt)"]
+                )
+            }
+            return .adopted
+        }
+    }
 }

@@ -1,0 +1,23 @@
+/// A small, fast, seedable generator (SplitMix64): the refresh decisions draw from it so that tests and the fleet
+/// simulation replay exactly, while production seeds it from the system generator.
+///
+/// - Important: Not for secrets: lock owners and jitter only need to differ between replicas, not be unguessable.
+public struct SeededRandom: RandomNumberGenerator, Sendable {
+    private var state: UInt64
+
+    public init(seed: UInt64) { state = seed }
+
+    /// Seeded from the system generator.
+    public init() {
+        var system = SystemRandomNumberGenerator()
+        state = system.next()
+    }
+
+    public mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+}
