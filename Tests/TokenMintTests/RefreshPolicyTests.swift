@@ -42,6 +42,18 @@ import Testing
     /// Redis down at cold start: one attempt, a local token, and the rejoin attempts spaced by one backoff (1 s
     /// doubling to 30 s, at half with this generator) while the own token is served; the fleet's token is adopted
     /// the moment Redis answers, although the own token is newer.
+    /// A secret reload starts a new refresher beside the token the old one served: it asks the store at once (a new
+    /// connection, a new password) rather than sleeping until that token's refresh point.
+    @Test func aStoreNotAskedYetIsAskedBeforeTheHeldTokenIsDue() {
+        var policy = RefreshPolicy(timing: timing, shared: true)
+        var random = ZeroRandom()
+        let held = token("held", issuedAt: t0 - 10)
+        #expect(policy.next(now: t0, held: held, after: .woke, using: &random) == .tryShared)
+        #expect(policy.next(now: t0, held: held, after: .shared(.adopted(held)), using: &random) == .adopt(held))
+        #expect(policy.sharing == .ok)
+        #expect(policy.next(now: t0, held: held, after: .adopted, using: &random) == .sleep(until: t0 + 170))
+    }
+
     @Test func anOutageHasOneBackoffAndTheReplicaRejoinsAtOnceWhenItEnds() {
         var policy = RefreshPolicy(timing: timing, shared: true)
         var random = ZeroRandom()

@@ -139,7 +139,9 @@ public struct RefreshPolicy: Sendable {
         if let retryAt, now < retryAt { return .sleep(until: retryAt) }
         let storeUsable = sharing != .disabled && (rejoinAt.map { now >= $0 } ?? true)
         guard let held, !isDue(held, at: now, using: &random) else { return storeUsable ? .tryShared : .mintLocally }
-        if sharing == .degraded, storeUsable { return .tryShared }
+        // A degraded replica rejoins as soon as its backoff allows; one that has not asked the store yet (a refresher
+        // started beside a token it did not get from the store: a secret reload) asks before it sleeps.
+        if sharing == .degraded || sharing == .unknown, storeUsable { return .tryShared }
         return sleep(now: now, held: held, using: &random)
     }
 

@@ -12,6 +12,11 @@ public struct TokenMinter: Sendable {
         self.metrics = metrics
     }
 
+    /// Whether `token` is signed with this minter's secret and client ID.
+    public func signed(_ token: MiroToken) -> Bool {
+        signer.verify(token.compact) != nil
+    }
+
     /// A token issued at `now` that lives the TTL.
     public func mint(now: Double) -> MiroToken {
         let token = signer.mint(now: now, ttl: timing.ttlSeconds)

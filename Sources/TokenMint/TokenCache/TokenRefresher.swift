@@ -84,7 +84,9 @@ public final class TokenRefresher: Sendable {
     /// Asks the policy, and logs and records what changed in the sharing state.
     private func decide(after outcome: RefreshPolicy.Outcome) -> RefreshPolicy.Action {
         let now = clock.now()
-        let held = cache.held
+        // A token signed with another secret (the one a reload just replaced) counts as none: the refresher of the
+        // new secret replaces it at once instead of serving it out.
+        let held = cache.held.flatMap { minter.signed($0) ? $0 : nil }
         let (action, before, after, failure, logFailure) = state.withLock { state in
             let before = state.policy.sharing
             let action = state.policy.next(now: now, held: held, after: outcome, using: &state.random)
