@@ -351,7 +351,8 @@ import Glibc
         )
         let elapsed = ContinuousClock.now - started
         print("time to ready with Redis's name hanging for \(hang): \(elapsed)")
-        #expect(elapsed < .seconds(1), "ready after \(elapsed)")
+        // Generous (the lookup alone would take 3 s): process start-up on a machine shared with other builds varies.
+        #expect(elapsed < .seconds(2), "ready after \(elapsed)")
         #expect(try await replica.redisState() == "degraded")
         let (requests, failures) = try await withThrowingTaskGroup(of: (Int, Int).self) { group in
             group.addTask { try await Self.load([replica]) }

@@ -107,6 +107,24 @@ import Testing
         #expect(clock.sleeps.isEmpty, "ready without waiting")
     }
 
+    /// An attempt that outlasts prime's timeout (every lock round lost to a stuck holder) still ends in a token: the
+    /// timeout cuts waiting short, never a mint.
+    @Test func primeOutlastedByASlowAttemptStillMintsHere() async throws {
+        final class SlowStore: SharedTokenStore {
+            let clock: TestClock
+            init(clock: TestClock) { self.clock = clock }
+            func attempt() async -> SharedAttempt {
+                try? await clock.sleep(for: .seconds(7))
+                return .failed(RedisError(.lockContention, "no token after 3 lock rounds"))
+            }
+        }
+        let clock = TestClock()
+        let refresher = refresher(clock: clock, shared: SlowStore(clock: clock))
+        try await refresher.prime(timeout: .seconds(5))
+        #expect(refresher.cache.servable(at: clock.now()) != nil)
+        #expect(clock.now() - clock.start == 7)
+    }
+
     /// A store that keeps handing back a token already due is asked again with backoff (from 100 ms, doubling), not
     /// in a tight loop: the exact schedule in the first 1.5 s.
     @Test func runBacksOffWhenTheSourceReturnsADueToken() async throws {

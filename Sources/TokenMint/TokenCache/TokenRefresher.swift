@@ -61,8 +61,12 @@ public final class TokenRefresher: Sendable {
         // Bounded: a cold start is at most tryShared, mintLocally, adopt.
         for _ in 0..<16 {
             let action = decide(after: outcome)
-            if case .sleep = action, cache.servable(at: clock.now()) != nil { return }
-            guard clock.now() < deadline, let next = await perform(action) else { break }
+            if case .sleep = action {
+                if cache.servable(at: clock.now()) != nil { return }
+                // Only waiting is cut short: an attempt under way (bounded) still ends in a token of our own.
+                guard clock.now() < deadline else { break }
+            }
+            guard let next = await perform(action) else { break }
             outcome = next
         }
         throw PrimeTimeout()
