@@ -26,8 +26,8 @@ public final class HTTPServer: Service, Sendable {
     /// 16 KiB of request headers, beyond which the answer is 431.
     static let maximumHeaderBytes = 16 * 1024
     /// Header fields per request, beyond which the answer is 431. NIO counts only names and values against the
-    /// byte limit, so 16,000 empty `A:` lines (64 KB on the wire, ~600 KB parsed) passed it; browsers and proxies
-    /// send a few dozen.
+    /// byte limit, so the field count needs a bound of its own (every empty `A:` line costs memory once parsed);
+    /// browsers and proxies send a few dozen.
     static let maximumHeaderFields = 128
 
     private let host: String
@@ -67,9 +67,9 @@ public final class HTTPServer: Service, Sendable {
                     try channel.pipeline.syncOperations.addHandler(quiesce.makeServerChannelHandler(channel: channel))
                 }
             }
-            // A TCP-level option: `.socketOption(.tcp_nodelay)` would set SOL_SOCKET's option 1, SO_DEBUG, which
-            // only root may set, so every connection of a replica run as a normal user (the image's uid 65532) was
-            // reset. NIO sets this by default; kept explicit because the response is one small write per request.
+            // A TCP-level option, set as one: `.socketOption(.tcp_nodelay)` would be SOL_SOCKET's option 1, SO_DEBUG,
+            // which only root may set, and a refused option resets the connection. NIO sets this by default; kept
+            // explicit because the response is one small write per request.
             .childChannelOption(.tcpOption(.tcp_nodelay), value: 1)
             .childChannelOption(.socketOption(.so_reuseaddr), value: 1)
             .childChannelOption(.maxMessagesPerRead, value: 16)

@@ -63,11 +63,10 @@ struct Problem: Sendable {
         detail: "no Miro token with enough remaining life is available yet; retry shortly",
         extraHeaders: [("Retry-After", "1")]
     )
-    static let draining = Problem(
+    static let callerKeysUnavailable = Problem(
         status: .serviceUnavailable,
-        detail: "this replica is shutting down; retry on another",
-        extraHeaders: [("Retry-After", "1")],
-        closesConnection: true
+        detail: "the identity provider's keys are not loaded yet; retry shortly",
+        extraHeaders: [("Retry-After", "2")]
     )
 }
 

@@ -1,3 +1,5 @@
+import TokenMint
+
 /// `X-Request-Id`: the caller's own when it is sane, otherwise one made here.
 ///
 /// Made IDs are a per-connection random prefix and a counter: unique enough to correlate a log line with a
@@ -7,9 +9,7 @@ struct RequestIDGenerator {
     private var counter: UInt64 = 0
 
     init() {
-        let random = UInt64.random(in: UInt64.min...UInt64.max)
-        let hex = String(random, radix: 16)
-        prefix = String(repeating: "0", count: 16 - hex.count) + hex + "-"
+        prefix = Hex.encode(UInt64.random(in: UInt64.min...UInt64.max)) + "-"
     }
 
     mutating func next() -> String {

@@ -215,14 +215,14 @@ final class TokenHTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
     private func token(context: ChannelHandlerContext, request: Request) {
         let now = environment.now()
         let authorization = request.head.headers.first(name: "authorization")
-        switch environment.verifier.verify(authorization: authorization, now: now) {
+        let verifier = environment.verifiers.current
+        switch verifier.verify(authorization: authorization, now: now) {
         case .accepted(let caller):
             serveToken(context: context, request: request, caller: caller)
         case .rejected(let rejection):
             reject(context: context, request: request, rejection)
         case .needsPublicKey(let pending):
             state = .verifying
-            let verifier = environment.verifier
             let bound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
             let promise = context.eventLoop.makePromise(of: Result<CallerIdentity, CallerRejection>.self)
             promise.completeWithTask { await verifier.verifyWithPublicKey(pending, now: now) }
@@ -239,7 +239,10 @@ final class TokenHTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
 
     private func reject(context: ChannelHandlerContext, request: Request, _ rejection: CallerRejection) {
         environment.metrics.recordRejection(rejection.kind)
-        respond(context: context, request: request, problem: .unauthorized(rejection.detail))
+        // Keys not fetched yet is our fault, not the caller's: 503 and retry, not 401 and sign in again.
+        let problem: Problem =
+            rejection.kind == .keysUnavailable ? .callerKeysUnavailable : .unauthorized(rejection.detail)
+        respond(context: context, request: request, problem: problem)
     }
 
     private func serveToken(context: ChannelHandlerContext, request: Request, caller: CallerIdentity) {
@@ -256,19 +259,18 @@ final class TokenHTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
         }
         let cached = tokenResponse!
         environment.metrics.served.increment()
-        environment.logger.info(
-            "token issued",
-            metadata: [
-                "request_id": .string(request.envelope.requestID),
-                "sub": .string(caller.subject ?? "-"),
-                "verifier": .string(caller.verifier),
-                "token": .string(cached.fingerprint),
-            ]
-        )
+        var audit: Logger.Metadata = [
+            "request_id": .string(request.envelope.requestID),
+            "sub": .string(caller.subject ?? "-"),
+            "verifier": .string(caller.verifier),
+            "token": .string(cached.fingerprint),
+        ]
+        if let team = caller.team { audit["team"] = .string(team) }
+        environment.logger.info("token issued", metadata: audit)
         if TokenRepresentation(accept: request.head.headers.first(name: "accept")) == .json {
             let token = snapshot.token
             let body =
-                #"{"token":"\#(token.compact)","expiresAt":"\#(UnixTime.rfc3339(token.expiresAt))","expiresIn":"#
+                #"{"token":"\#(token.compact)","expiresAt":"\#(RFC3339.string(token.expiresAt))","expiresIn":"#
                 + "\(max(0, Int(token.remaining(at: now).rounded(.down))))}"
             respond(context: context, request: request, status: .ok, type: "application/json", body)
         } else {
@@ -298,6 +300,14 @@ final class TokenHTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
                 status: .serviceUnavailable,
                 type: "application/json",
                 #"{"status":"draining","redis":"\#(redis)"}"#
+            )
+        } else if environment.callerKeysState() == .loading {
+            respond(
+                context: context,
+                request: request,
+                status: .serviceUnavailable,
+                type: "application/json",
+                #"{"status":"unready","reason":"caller keys not loaded yet","caller_keys":"loading","redis":"\#(redis)"}"#
             )
         } else if environment.cache.servable(at: environment.now()) == nil {
             respond(

@@ -12,15 +12,25 @@ import UnixSignals
 public struct TokenMintApplication: Sendable {
     public let settings: Settings
     public let cache: TokenCache
-    public let refresher: TokenRefresher
     public let server: HTTPServer
     /// The Prometheus registry `/metrics` renders.
     public let registry: PrometheusCollectorRegistry
-    /// Closes the Redis connection, if any, once the refresher has stopped.
-    let closeRedis: @Sendable () async -> Void
+    let pipelines: TokenPipelines
+    /// Re-reads mounted secrets while running; nil when built without the environment to re-read.
+    let reloader: SecretReloader?
+    /// Refreshes the identity provider's keys, when they are fetched.
+    let callerKeys: CallerKeyService?
+
+    /// The refresher of the client secret in force.
+    public var refresher: TokenRefresher { pipelines.current.refresher }
+
+    /// How long a new token source has to produce its first token, at start and after a reload.
+    static let primeTimeout: Duration = .seconds(5)
 
     /// Builds the replica and obtains its first token, so that it is ready the moment it listens.
     ///
+    /// - Parameter environment: the environment `settings` were loaded from; given, the replica re-reads its
+    ///   `_FILE` settings and key files every `SECRET_RELOAD_SECONDS` and on SIGHUP, and applies what changed.
     /// - Throws: ``SettingsError`` for unusable key files; the source's error if no first token could be had.
     public static func build(
         settings: Settings,
@@ -28,7 +38,8 @@ public struct TokenMintApplication: Sendable {
         group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton,
         idleTimeout: TimeAmount = HTTPServer.idleTimeout,
         now: @escaping @Sendable () -> Double = UnixTime.now,
-        holdLockForTesting: Duration? = nil
+        holdLockForTesting: Duration? = nil,
+        environment: [String: String]? = nil
     ) async throws -> TokenMintApplication {
         let registry = PrometheusCollectorRegistry()
         var factory = PrometheusMetricsFactory(registry: registry)
@@ -39,30 +50,180 @@ public struct TokenMintApplication: Sendable {
             .milliseconds(250), .milliseconds(500), .seconds(1),
         ]
 
-        let verifier = try await CallerVerifier.make(settings: settings)
-        for skipped in verifier.skippedKeys {
-            logger.warning("CALLER_JWT_JWKS_FILE: skipped a key", metadata: ["key": "\(skipped)"])
+        let fetcher = settings.caller.fetchesKeys ? try HTTPSCallerKeyFetcher(caFile: settings.caller.caFile) : nil
+        let verifierFactory = CallerVerifierFactory(
+            fetcher: fetcher,
+            keyMetrics: settings.caller.fetchesKeys ? CallerKeyMetrics(factory: factory) : nil,
+            logger: logger,
+            now: now
+        )
+        let verifiers: CallerVerifierHolder
+        do {
+            verifiers = CallerVerifierHolder(try await verifierFactory.make(settings: settings, keeping: nil))
+        } catch {
+            // The HTTPS client must be shut down before it is released; nothing else will, once build fails.
+            await fetcher?.shutdown()
+            throw error
         }
         let timing = TokenTiming(
             ttlSeconds: settings.tokenTTLSeconds,
             minRemainingSeconds: settings.minRemainingSeconds
         )
-        let tokenMetrics = TokenMetrics(factory: factory)
         let cache = TokenCache(timing: timing)
+        let pipelineFactory = TokenPipelineFactory(
+            cache: cache,
+            timing: timing,
+            tokenMetrics: TokenMetrics(factory: factory),
+            redisMetrics: settings.redis.map { _ in RedisMetrics(factory: factory) },
+            logger: logger,
+            now: now,
+            holdLockForTesting: holdLockForTesting
+        )
+        let pipeline = pipelineFactory.make(settings: settings)
+        do {
+            try await pipeline.refresher.prime(timeout: primeTimeout)
+        } catch {
+            await pipeline.close()
+            await fetcher?.shutdown()
+            throw error
+        }
+        let pipelines = TokenPipelines(pipeline)
+
+        let handlerEnvironment = HandlerEnvironment(
+            cache: cache,
+            verifiers: verifiers,
+            cors: CORSPolicy(origins: settings.corsAllowedOrigins),
+            metrics: ServerMetrics(factory: factory),
+            registry: registry,
+            readiness: Readiness(),
+            logger: logger,
+            now: now,
+            redisState: { pipelines.current.redisState() },
+            callerKeysState: { verifiers.current.current.keyStore?.health ?? .fresh }
+        )
+        let server = HTTPServer(
+            host: settings.host,
+            port: settings.port,
+            group: group,
+            environment: handlerEnvironment,
+            idleTimeout: idleTimeout
+        )
+        let reloader = environment.map { environment in
+            SecretReloader(environment: environment, settings: settings, factory: factory, logger: logger) {
+                new,
+                change in
+                // Everything that can fail is built before anything is swapped: a refused reload changes nothing.
+                let keeping = verifiers.current.current.keyStore
+                let verifier =
+                    change.rebuildsVerifier ? try await verifierFactory.make(settings: new, keeping: keeping) : nil
+                if change.rebuildsTokenSource {
+                    try await pipelines.replace(with: pipelineFactory.make(settings: new), primeTimeout: primeTimeout)
+                }
+                if let verifier {
+                    let grace = Double(new.reload.callerSecretGraceSeconds)
+                    verifiers.replace(
+                        with: verifier,
+                        previousSecretPassesUntil: change.callerSecret ? now() + grace : nil
+                    )
+                }
+            }
+        }
+        return TokenMintApplication(
+            settings: settings,
+            cache: cache,
+            server: server,
+            registry: registry,
+            pipelines: pipelines,
+            reloader: reloader,
+            callerKeys: verifiers.current.current.keyStore.map { store in
+                CallerKeyService(store: store, shutdown: { await fetcher?.shutdown() })
+            }
+        )
+    }
+
+    /// Runs until SIGTERM or SIGINT, then drains and returns.
+    ///
+    /// The socket is bound inside the service group, after the group has trapped SIGTERM and SIGINT: a signal sent
+    /// the moment the replica announces itself (a test, or Kubernetes deleting a pod that just started) then drains
+    /// it instead of killing it with the default action and losing its buffered log lines.
+    ///
+    /// - Parameter listening: called once with the bound port, when the replica accepts connections.
+    /// - Throws: ``HTTPServer/ListenError`` if the socket cannot be bound.
+    public func run(logger: Logger, listening: @escaping @Sendable (Int) -> Void = { _ in }) async throws {
+        // Shut down in reverse: the server drains first, then reloads stop, then the refresher.
+        var services: [ServiceGroupConfiguration.ServiceConfiguration] = [
+            .init(service: RefreshService(pipelines: pipelines))
+        ]
+        if let reloader {
+            let seconds = settings.reload.intervalSeconds
+            services.append(
+                .init(service: SecretReloadService(reloader: reloader, interval: seconds > 0 ? .seconds(seconds) : nil))
+            )
+        }
+        // Before the server, so it stops after the server has drained: a request in flight may still refetch.
+        if let callerKeys { services.append(.init(service: callerKeys)) }
+        services.append(.init(service: ListeningService(server: server, listening: listening)))
+        let group = ServiceGroup(
+            configuration: .init(services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
+        )
+        try await group.run()
+    }
+}
+
+/// Builds the caller verifier for one set of settings, reading its key files; skipped JWKS keys are logged.
+///
+/// - Important: The identity provider's key store outlives a reload: its URL, issuer and CA come from the
+///   environment, which does not change, so a rebuilt verifier keeps the store (and the keys it has fetched)
+///   instead of starting over without keys.
+struct CallerVerifierFactory: Sendable {
+    let fetcher: HTTPSCallerKeyFetcher?
+    /// Registered only when keys are fetched: an age gauge of 0 for a set that does not exist would mislead.
+    let keyMetrics: CallerKeyMetrics?
+    let logger: Logger
+    let now: @Sendable () -> Double
+
+    func make(settings: Settings, keeping keyStore: CallerKeyStore?) async throws -> CallerVerifier {
+        let verifier = try await CallerVerifier.make(
+            settings: settings,
+            fetcher: fetcher,
+            keyStore: keyStore,
+            keyMetrics: keyMetrics,
+            logger: logger,
+            now: now
+        )
+        for skipped in verifier.skippedKeys {
+            logger.warning("CALLER_JWT_JWKS_FILE: skipped a key", metadata: ["key": "\(skipped)"])
+        }
+        return verifier
+    }
+}
+
+/// Builds the token pipeline for one set of settings: a local source, or a Redis source with a connection of its
+/// own (so a new Redis password is used from the next connection), writing into the one cache the server reads.
+struct TokenPipelineFactory: Sendable {
+    let cache: TokenCache
+    let timing: TokenTiming
+    let tokenMetrics: TokenMetrics
+    let redisMetrics: RedisMetrics?
+    let logger: Logger
+    let now: @Sendable () -> Double
+    let holdLockForTesting: Duration?
+
+    func make(settings: Settings) -> TokenPipeline {
         let signer = MiroTokenSigner(clientID: settings.clientID, secret: settings.clientSecret)
         let source: any TokenSource
         let redisState: @Sendable () -> String
-        var closeRedis: @Sendable () async -> Void = {}
-        if let redis = settings.redis {
+        var close: @Sendable () async -> Void = {}
+        if let redis = settings.redis, let redisMetrics {
             let connection = HiredisConnection(settings: redis)
-            closeRedis = { await connection.close() }
+            close = { await connection.close() }
             let shared = RedisTokenSource(
                 connection: connection,
                 signer: signer,
                 secret: settings.clientSecret,
                 timing: timing,
                 tokenMetrics: tokenMetrics,
-                redisMetrics: RedisMetrics(factory: factory),
+                redisMetrics: redisMetrics,
                 logger: logger,
                 now: now,
                 holdLockForTesting: holdLockForTesting
@@ -83,56 +244,7 @@ public struct TokenMintApplication: Sendable {
             logger: logger,
             now: now
         )
-        try await refresher.prime(timeout: .seconds(5))
-
-        let environment = HandlerEnvironment(
-            cache: cache,
-            verifier: verifier,
-            cors: CORSPolicy(origins: settings.corsAllowedOrigins),
-            metrics: ServerMetrics(factory: factory),
-            registry: registry,
-            readiness: Readiness(),
-            logger: logger,
-            now: now,
-            redisState: redisState
-        )
-        let server = HTTPServer(
-            host: settings.host,
-            port: settings.port,
-            group: group,
-            environment: environment,
-            idleTimeout: idleTimeout
-        )
-        return TokenMintApplication(
-            settings: settings,
-            cache: cache,
-            refresher: refresher,
-            server: server,
-            registry: registry,
-            closeRedis: closeRedis
-        )
-    }
-
-    /// Runs until SIGTERM or SIGINT, then drains and returns.
-    ///
-    /// The socket is bound inside the service group, after the group has trapped SIGTERM and SIGINT: a signal sent
-    /// the moment the replica announces itself (a test, or Kubernetes deleting a pod that just started) then drains
-    /// it instead of killing it with the default action and losing its buffered log lines.
-    ///
-    /// - Parameter listening: called once with the bound port, when the replica accepts connections.
-    /// - Throws: ``HTTPServer/ListenError`` if the socket cannot be bound.
-    public func run(logger: Logger, listening: @escaping @Sendable (Int) -> Void = { _ in }) async throws {
-        let group = ServiceGroup(
-            configuration: .init(
-                services: [
-                    .init(service: RefreshService(refresher: refresher, closeRedis: closeRedis)),
-                    .init(service: ListeningService(server: server, listening: listening)),
-                ],
-                gracefulShutdownSignals: [.sigterm, .sigint],
-                logger: logger
-            )
-        )
-        try await group.run()
+        return TokenPipeline(refresher: refresher, close: close, redisState: redisState)
     }
 }
 
@@ -147,16 +259,15 @@ struct ListeningService: Service {
     }
 }
 
-/// Runs the refresher until graceful shutdown. Listed before the server, so it stops after the server has drained.
-struct RefreshService: Service {
-    let refresher: TokenRefresher
-    let closeRedis: @Sendable () async -> Void
+/// Runs the identity provider's key refresh until graceful shutdown, then closes the HTTPS client.
+struct CallerKeyService: Service {
+    let store: CallerKeyStore
+    let shutdown: @Sendable () async -> Void
 
     func run() async throws {
         await cancelWhenGracefulShutdown {
-            await refresher.run()
+            await store.run()
         }
-        // No lock is held here: a refresh releases its lock before it returns, cancelled or not.
-        await closeRedis()
+        await shutdown()
     }
 }

@@ -26,8 +26,10 @@ enum DevDefaults {
             environment["MIRO_CLIENT_SECRET"] = randomHex(bytes: 32)
             generated.names.append("MIRO_CLIENT_SECRET")
         }
-        let hasVerifier = ["CALLER_JWT_HS256_SECRET", "CALLER_JWT_PUBLIC_KEY_FILE", "CALLER_JWT_JWKS_FILE"]
-            .contains(where: isSet)
+        let hasVerifier =
+            [
+                "CALLER_JWT_HS256_SECRET", "CALLER_JWT_PUBLIC_KEY_FILE", "CALLER_JWT_JWKS_FILE", "CALLER_JWT_JWKS_URL",
+            ].contains(where: isSet) || environment["CALLER_JWT_DISCOVERY"]?.lowercased() == "true"
         if !hasVerifier {
             let secret = randomHex(bytes: 32)
             environment["CALLER_JWT_HS256_SECRET"] = secret
@@ -66,9 +68,6 @@ enum DevDefaults {
 
     static func randomHex(bytes: Int) -> String {
         var generator = SystemRandomNumberGenerator()
-        return (0..<bytes).map { _ in
-            let byte = UInt8.random(in: 0...255, using: &generator)
-            return (byte < 16 ? "0" : "") + String(byte, radix: 16)
-        }.joined()
+        return Hex.encode((0..<bytes).map { _ in UInt8.random(in: 0...255, using: &generator) })
     }
 }

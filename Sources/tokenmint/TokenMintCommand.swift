@@ -37,6 +37,8 @@ struct TokenMintCommand: AsyncParsableCommand {
     func run() async throws {
         // hiredis (and any socket write) must never kill the process with SIGPIPE.
         signal(SIGPIPE, SIG_IGN)
+        // SIGHUP reloads the secret files once the reload service runs; until then it must not end the process.
+        signal(SIGHUP, SIG_IGN)
 
         var environment = ProcessInfo.processInfo.environment
         let generated = dev ? DevDefaults.fill(&environment) : DevDefaults.Generated()
@@ -48,7 +50,7 @@ struct TokenMintCommand: AsyncParsableCommand {
             Self.fail(error)
         }
 
-        let format: LineLogHandler.Format = settings.logFormat == .json ? .json : .text
+        let format = settings.logFormat
         let writer: LogWriter = format == .json ? .standardOutput : .standardError
         LoggingSystem.bootstrap { label in LineLogHandler(label: label, format: format, writer: writer) }
         let logger = Logger(label: "tokenmint")
@@ -62,7 +64,8 @@ struct TokenMintCommand: AsyncParsableCommand {
             application = try await TokenMintApplication.build(
                 settings: settings,
                 logger: logger,
-                holdLockForTesting: Self.holdLockForTesting(environment)
+                holdLockForTesting: Self.holdLockForTesting(environment),
+                environment: environment
             )
         } catch let error as SettingsError {
             writer.flush()

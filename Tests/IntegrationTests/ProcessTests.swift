@@ -15,7 +15,23 @@ import Glibc
         (["CALLER_JWT_HS256_SECRET": TokenMintProcess.clientSecret], "CALLER_JWT_HS256_SECRET"),
         (["CORS_ALLOWED_ORIGINS": "*"], "CORS_ALLOWED_ORIGINS"),
         (["MIRO_CLIENT_SECRET_FILE": "/etc/hostname"], "MIRO_CLIENT_SECRET_FILE"),
-        (["CALLER_JWT_PUBLIC_KEY_FILE": "/nonexistent.pem"], "CALLER_JWT_PUBLIC_KEY_FILE"),
+        (
+            ["CALLER_JWT_PUBLIC_KEY_FILE": "/nonexistent.pem", "CALLER_JWT_AUDIENCE": "tm"],
+            "CALLER_JWT_PUBLIC_KEY_FILE"
+        ),
+        // A public key without an audience accepts tokens the provider issued to anyone.
+        (["CALLER_JWT_PUBLIC_KEY_FILE": "/nonexistent.pem"], "CALLER_JWT_AUDIENCE"),
+        (["CALLER_JWT_JWKS_URL": "https://idp.example/jwks"], "CALLER_JWT_AUDIENCE"),
+        (["CALLER_JWT_JWKS_URL": "http://idp.example/jwks", "CALLER_JWT_AUDIENCE": "tm"], "CALLER_JWT_JWKS_URL"),
+        (
+            [
+                "CALLER_JWT_JWKS_URL": "https://127.0.0.1:1/jwks", "CALLER_JWT_AUDIENCE": "tm",
+                "CALLER_JWT_CA_FILE": "/etc/hostname",
+            ], "CALLER_JWT_CA_FILE"
+        ),
+        (["CALLER_JWT_DISCOVERY": "true", "CALLER_JWT_ALLOW_ANY_AUDIENCE": "true"], "CALLER_JWT_DISCOVERY"),
+        (["CALLER_JWT_MAX_LIFETIME_SECONDS": "forever"], "CALLER_JWT_MAX_LIFETIME_SECONDS"),
+        (["CALLER_JWT_TYPES": "JWT, a b"], "CALLER_JWT_TYPES"),
         (["REDIS_URL": "http://127.0.0.1:6379"], "REDIS_URL"),
         (["REDIS_URL": "rediss://127.0.0.1:6380"], "REDIS_URL"),
         (["REDIS_URL": "redis://:pw@127.0.0.1:notaport"], "REDIS_URL"),
@@ -53,6 +69,8 @@ import Glibc
         #expect(try await process.waitForExit() == 0)
         for name in [
             "MIRO_CLIENT_ID", "MIRO_CLIENT_SECRET[_FILE]", "TOKEN_TTL_SECONDS", "CALLER_JWT_JWKS_FILE",
+            "CALLER_JWT_JWKS_URL", "CALLER_JWT_DISCOVERY", "CALLER_JWT_CA_FILE", "CALLER_JWT_JWKS_REFRESH_SECONDS",
+            "CALLER_JWT_ALLOW_ANY_AUDIENCE", "CALLER_JWT_MAX_LIFETIME_SECONDS", "CALLER_JWT_TYPES",
             "CORS_ALLOWED_ORIGINS", "--dev",
         ] {
             #expect(process.stdout.contains(name), "\(name)")

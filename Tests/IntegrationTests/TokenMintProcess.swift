@@ -1,4 +1,5 @@
 import Foundation
+import TokenMintTesting
 
 #if canImport(Glibc)
 import Glibc
@@ -6,9 +7,9 @@ import Glibc
 
 /// The real `tokenmint` binary as a child process, with its output captured to files.
 final class TokenMintProcess: @unchecked Sendable {
-    static let clientID = "3458764500000000001"
-    static let clientSecret = "client-secret-0123456789abcdef-0123456789"
-    static let callerSecret = "caller-secret-0123456789abcdef-0123456789"
+    static let clientID = TestSecrets.clientID
+    static let clientSecret = TestSecrets.clientSecret
+    static let callerSecret = TestSecrets.callerSecret
 
     static var baseEnvironment: [String: String] {
         [

@@ -1,5 +1,6 @@
 import Logging
 import Testing
+import TokenMint
 
 @testable import TokenMintServer
 
@@ -10,7 +11,7 @@ import Glibc
 /// Log lines stay one line each whatever callers put in the values we log (a caller token's `sub`, an `Origin`).
 @Suite struct LineLogHandlerTests {
     /// Logs one event through a pipe and returns what was written.
-    func line(format: LineLogHandler.Format, metadata: Logger.Metadata) throws -> String {
+    func line(format: Settings.LogFormat, metadata: Logger.Metadata) throws -> String {
         var fds: [Int32] = [0, 0]
         #expect(pipe(&fds) == 0)
         defer {
@@ -28,8 +29,8 @@ import Glibc
         return String(decoding: buffer.prefix(max(count, 0)), as: UTF8.self)
     }
 
-    @Test(arguments: [LineLogHandler.Format.text, .json])
-    func aValueCannotBreakOrForgeALine(format: LineLogHandler.Format) throws {
+    @Test(arguments: [Settings.LogFormat.text, .json])
+    func aValueCannotBreakOrForgeALine(format: Settings.LogFormat) throws {
         let forged = "alice\n2026-11-23T00:00:00.000Z info tokenmint: token issued sub=admin\r\u{1B}[2J"
         let written = try line(format: format, metadata: ["sub": .string(forged), "request_id": "abc-1"])
         #expect(written.hasSuffix("\n"))
@@ -39,5 +40,14 @@ import Glibc
         if format == .text {
             #expect(written.contains("request_id=abc-1"), "plain values stay unquoted: \(written)")
         }
+    }
+
+    /// A no-break space or a line separator reads as a field boundary in a terminal or a log viewer: any non-ASCII
+    /// value is quoted in text lines, so `sub=alice\u{A0}verifier=admin` cannot pass for two fields.
+    @Test(arguments: ["alice\u{A0}verifier=admin", "alice\u{2028}verifier=admin", "caf\u{E9}"])
+    func aNonASCIIValueIsQuotedInText(value: String) throws {
+        let written = try line(format: .text, metadata: ["sub": .string(value)])
+        #expect(written.contains(" sub=\"\(value)\""), "\(written)")
+        #expect(!written.contains(" sub=alice\u{A0}"), "\(written)")
     }
 }

@@ -9,9 +9,10 @@ import TokenMintTesting
 
 /// A real tokenmint on an ephemeral loopback port, for tests that speak HTTP over a socket.
 struct LiveServer: Sendable {
-    static let clientID = "3458764500000000001"
-    static let clientSecret = "client-secret-0123456789abcdef-0123456789"
-    static let callerSecret = String(repeating: "c", count: 64)
+    static let clientID = TestSecrets.clientID
+    static let clientSecret = TestSecrets.clientSecret
+    /// 64 bytes, so the live server accepts HS512 callers too.
+    static let callerSecret = TestSecrets.longCallerSecret
 
     let application: TokenMintApplication
     let port: Int

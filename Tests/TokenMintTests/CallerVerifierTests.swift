@@ -212,7 +212,8 @@ import _CryptoExtras
         let enabled = try await verifier(
             CallerSettings(hmacSecret: Secret(Fixtures.callerSecret), acceptMiroIDToken: true)
         )
-        expectAccepted(await outcome(enabled, miroToken), subject: Fixtures.clientID, verifier: "miro-id-token")
+        // The caller is the Miro user the token names; its sub is our own client ID.
+        expectAccepted(await outcome(enabled, miroToken), subject: "42", verifier: "miro-id-token")
 
         // A token we minted ourselves is signed with the same secret: it must never pass as a caller.
         let minted = MiroTokenSigner(clientID: Fixtures.clientID, secret: Secret(Fixtures.clientSecret))

@@ -18,7 +18,7 @@ import TokenMint
     // MARK: - Accepted
 
     @Test func typicalHeader() throws {
-        #expect(try read(#"{"alg":"HS256","typ":"JWT"}"#) == JWTJSONFields(alg: "HS256"))
+        #expect(try read(#"{"alg":"HS256","typ":"JWT"}"#) == JWTJSONFields(alg: "HS256", typ: "JWT"))
     }
 
     @Test func headerWithKidAndCrit() throws {

@@ -1,6 +1,7 @@
 import Crypto
 import Foundation
 import TokenMint
+import TokenMintTesting
 
 /// Builds JWTs byte by byte, independently of the code under test, so a test can forge exactly the token it needs.
 enum TestJWT {
@@ -53,10 +54,10 @@ enum TestJWT {
 }
 
 enum Fixtures {
-    static let clientID = "3458764500000000001"
-    static let clientSecret = "client-secret-0123456789abcdef-0123456789"
-    static let callerSecret = "caller-secret-0123456789abcdef-0123456789"
-    static let longCallerSecret = String(repeating: "k", count: 64)
+    static let clientID = TestSecrets.clientID
+    static let clientSecret = TestSecrets.clientSecret
+    static let callerSecret = TestSecrets.callerSecret
+    static let longCallerSecret = TestSecrets.longCallerSecret
 
     static func settings(caller: CallerSettings = CallerSettings(hmacSecret: Secret(callerSecret))) -> Settings {
         Settings(clientID: clientID, clientSecret: Secret(clientSecret), caller: caller)

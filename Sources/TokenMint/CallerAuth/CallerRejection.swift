@@ -5,7 +5,7 @@ public struct CallerRejection: Error, Equatable, Sendable, CustomStringConvertib
     public struct Kind: Hashable, Sendable, CustomStringConvertible {
         enum Backing: String, CaseIterable {
             case missing, notBearer, malformed, algorithm, unknownKey, signature, claims, expired, notYetValid
-            case issuer, audience
+            case issuer, audience, lifetime, type, keysUnavailable
         }
         let backing: Backing
 
@@ -20,6 +20,11 @@ public struct CallerRejection: Error, Equatable, Sendable, CustomStringConvertib
         public static let notYetValid = Kind(backing: .notYetValid)
         public static let issuer = Kind(backing: .issuer)
         public static let audience = Kind(backing: .audience)
+        public static let lifetime = Kind(backing: .lifetime)
+        public static let type = Kind(backing: .type)
+        /// Not the caller's fault: the identity provider's keys have not been fetched yet. Answered with 503 and
+        /// `Retry-After`, never 401, so a client retries instead of asking its user to sign in again.
+        public static let keysUnavailable = Kind(backing: .keysUnavailable)
 
         /// Every kind, for pre-registering metrics.
         public static let all: [Kind] = Backing.allCases.map(Kind.init(backing:))
@@ -30,6 +35,7 @@ public struct CallerRejection: Error, Equatable, Sendable, CustomStringConvertib
             case .notBearer: "not_bearer"
             case .unknownKey: "unknown_key"
             case .notYetValid: "not_yet_valid"
+            case .keysUnavailable: "keys_unavailable"
             default: backing.rawValue
             }
         }
@@ -60,5 +66,15 @@ public struct CallerRejection: Error, Equatable, Sendable, CustomStringConvertib
     static let issuer = CallerRejection(.issuer, "caller token iss is not the required issuer")
     static let audience = CallerRejection(.audience, "caller token aud does not include the required audience")
     static let unknownKey = CallerRejection(.unknownKey, "caller token kid names no configured key")
+    static let tooLong = CallerRejection(
+        .lifetime,
+        "caller token exp lies further ahead than CALLER_JWT_MAX_LIFETIME_SECONDS allows"
+    )
+    static let issuedInFuture = CallerRejection(.notYetValid, "caller token iat lies in the future")
+    static let type = CallerRejection(.type, "caller token typ is missing or not one of CALLER_JWT_TYPES")
+    static let keysUnavailable = CallerRejection(
+        .keysUnavailable,
+        "the identity provider's keys are not loaded yet; retry shortly"
+    )
     static let miroIDToken = CallerRejection(.claims, "Miro id token must have iss miro and sub equal to the client ID")
 }

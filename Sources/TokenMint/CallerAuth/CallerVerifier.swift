@@ -1,4 +1,5 @@
 import JWTKit
+import Logging
 
 /// Verifies the site's user token on every `POST /v1/token`. Never trusts, never caches.
 ///
@@ -21,38 +22,93 @@ public struct CallerVerifier: Sendable {
     /// A structurally valid token waiting for its public-key signature check.
     public struct PendingPublicKeyToken: Sendable {
         let token: [UInt8]
+        let header: JWTJSONFields
         let claims: JWTJSONFields
         let verifierName: String
+        /// The keys that selected it; nil when its `kid` is not among the fetched keys yet, and the asynchronous
+        /// half must first ask the identity provider again.
+        let keys: PublicCallerKeys?
+    }
+
+    /// Where public keys come from: fixed at startup (files), or fetched and refreshed from the identity provider.
+    enum PublicKeySource: Sendable {
+        case files(PublicCallerKeys)
+        case fetched(CallerKeyStore)
     }
 
     private let hmac: HMACCallerKey?
     private let miroIDToken: (key: HMACCallerKey, clientID: String)?
-    private let publicKeys: PublicCallerKeys?
+    private let publicKeys: PublicKeySource?
     private let policy: ClaimsPolicy
 
     /// Keys in the JWKS file that were skipped, for a startup warning.
-    public var skippedKeys: [String] { publicKeys?.skipped ?? [] }
+    public var skippedKeys: [String] {
+        if case .files(let keys) = publicKeys { return keys.skipped }
+        return []
+    }
 
-    /// Builds the configured verifiers, reading key files.
-    public static func make(settings: Settings) async throws -> CallerVerifier {
+    /// The identity provider's key store, when keys are fetched: the server runs its refresh loop.
+    public var keyStore: CallerKeyStore? {
+        if case .fetched(let store) = publicKeys { return store }
+        return nil
+    }
+
+    /// Builds the configured verifiers, reading key files. With a JWKS URL or discovery, `fetcher` is what fetches
+    /// (the server's HTTPS client); nothing is fetched here, the store's ``CallerKeyStore/run()`` does.
+    ///
+    /// - Parameter keyStore: the store of a verifier this one replaces (a secret reload): kept, keys and refresh
+    ///   loop with it, rather than a new one that would start with no keys.
+    public static func make(
+        settings: Settings,
+        fetcher: (any CallerKeyFetcher)? = nil,
+        keyStore: CallerKeyStore? = nil,
+        keyMetrics: CallerKeyMetrics? = nil,
+        logger: Logger = Logger(label: "tokenmint"),
+        now: @escaping @Sendable () -> Double = UnixTime.now
+    ) async throws -> CallerVerifier {
         let caller = settings.caller
-        var publicKeys: PublicCallerKeys?
-        if caller.publicKeyFile != nil || caller.jwksFile != nil {
-            publicKeys = try await PublicCallerKeys.load(publicKeyFile: caller.publicKeyFile, jwksFile: caller.jwksFile)
+        var publicKeys: PublicKeySource?
+        if caller.fetchesKeys, let keyStore {
+            publicKeys = .fetched(keyStore)
+        } else if caller.fetchesKeys {
+            guard let fetcher else {
+                throw SettingsError("CALLER_JWT_JWKS_URL", "needs an HTTPS client, which this build did not provide")
+            }
+            let origin: CallerKeyStore.Origin =
+                if let url = caller.jwksURL { .jwks(url) } else { .discovery(issuer: caller.issuer ?? "") }
+            publicKeys = .fetched(
+                CallerKeyStore(
+                    origin: origin,
+                    refreshSeconds: Double(caller.jwksRefreshSeconds),
+                    fetcher: fetcher,
+                    metrics: keyMetrics ?? CallerKeyMetrics(),
+                    logger: logger,
+                    now: now
+                )
+            )
+        } else if caller.publicKeyFile != nil || caller.jwksFile != nil {
+            publicKeys = .files(
+                try await PublicCallerKeys.load(publicKeyFile: caller.publicKeyFile, jwksFile: caller.jwksFile)
+            )
         }
         return CallerVerifier(
             hmac: caller.hmacSecret.map { HMACCallerKey(secret: $0) },
             miroIDToken: caller.acceptMiroIDToken
                 ? (HMACCallerKey(secret: settings.clientSecret, only: [.hs256]), settings.clientID) : nil,
             publicKeys: publicKeys,
-            policy: ClaimsPolicy(issuer: caller.issuer, audience: caller.audience)
+            policy: ClaimsPolicy(
+                issuer: caller.issuer,
+                audience: caller.audience,
+                maxLifetimeSeconds: Double(caller.maxLifetimeSeconds),
+                types: caller.types
+            )
         )
     }
 
     private init(
         hmac: HMACCallerKey?,
         miroIDToken: (key: HMACCallerKey, clientID: String)?,
-        publicKeys: PublicCallerKeys?,
+        publicKeys: PublicKeySource?,
         policy: ClaimsPolicy
     ) {
         self.hmac = hmac
@@ -79,29 +135,44 @@ public struct CallerVerifier: Sendable {
         }
 
         if alg.hasPrefix("HS") {
-            return verifyHMAC(token: token, parts: parts, alg: alg, claims: claims, now: now)
+            return verifyHMAC(token: token, parts: parts, alg: alg, header: header, claims: claims, now: now)
         }
         guard let publicKeys else { return .rejected(Self.unsupported(alg)) }
+        guard parts.decodedSignature != nil else { return .rejected(.malformed) }
+        let keys: PublicCallerKeys
+        switch publicKeys {
+        case .files(let fixed): keys = fixed
+        case .fetched(let store):
+            guard let current = store.current else { return .rejected(.keysUnavailable) }
+            keys = current
+        }
         let allowed: String
         let name: String
-        if let kid = header.kid, let algorithm = publicKeys.algorithmsByKID[kid] {
-            (allowed, name) = (algorithm, "jwks")
-        } else if let algorithm = publicKeys.defaultAlgorithm {
+        if let kid = header.kid, let entry = keys.entry(kid: kid) {
+            (allowed, name) = (entry.algorithm, "jwks")
+        } else if let algorithm = keys.defaultAlgorithm {
             // A kid the JWKS does not name falls to the PEM key, as jwt-kit's key collection picks it: identity
             // providers put a kid in every token, and a site that configured one PEM key need not know it.
             (allowed, name) = (algorithm, "public-key")
+        } else if header.kid != nil, case .fetched = publicKeys, PublicCallerKeys.supported.contains(alg) {
+            // Perhaps a key the provider has just rotated in: the asynchronous half asks it again, once.
+            return .needsPublicKey(
+                PendingPublicKeyToken(token: token, header: header, claims: claims, verifierName: "jwks", keys: nil)
+            )
         } else {
             return .rejected(header.kid == nil ? Self.unsupported(alg) : .unknownKey)
         }
-        guard alg == allowed else { return .rejected(Self.unsupported(alg)) }
-        guard parts.decodedSignature != nil else { return .rejected(.malformed) }
-        return .needsPublicKey(PendingPublicKeyToken(token: token, claims: claims, verifierName: name))
+        guard CodePoints.equal(alg, allowed) else { return .rejected(Self.unsupported(alg)) }
+        return .needsPublicKey(
+            PendingPublicKeyToken(token: token, header: header, claims: claims, verifierName: name, keys: keys)
+        )
     }
 
     private func verifyHMAC(
         token: [UInt8],
         parts: CompactJWS,
         alg: String,
+        header: JWTJSONFields,
         claims: JWTJSONFields,
         now: Double
     ) -> Outcome {
@@ -112,7 +183,7 @@ public struct CallerVerifier: Sendable {
         let input = parts.signingInput(of: token)
 
         if let hmac, let callerAlgorithm, hmac.isValid(signature: signature, over: input, algorithm: callerAlgorithm) {
-            if let problem = policy.check(claims, now: now) { return .rejected(problem) }
+            if let problem = policy.check(claims, header: header, now: now) { return .rejected(problem) }
             return .accepted(CallerIdentity(subject: claims.sub, verifier: "hmac"))
         }
         if let miroIDToken, let miroAlgorithm,
@@ -120,14 +191,23 @@ public struct CallerVerifier: Sendable {
         {
             // A Miro id token is signed with the client secret, like the tokens we mint: only iss "miro" with our
             // client ID as sub tells them apart, so a token we issued can never come back as a caller token.
-            guard claims.iss == "miro", claims.sub == miroIDToken.clientID else { return .rejected(.miroIDToken) }
-            if let problem = ClaimsPolicy().check(claims, now: now) { return .rejected(problem) }
-            return .accepted(CallerIdentity(subject: claims.sub, verifier: "miro-id-token"))
+            guard CodePoints.equal(claims.iss, "miro"), CodePoints.equal(claims.sub, miroIDToken.clientID) else {
+                return .rejected(.miroIDToken)
+            }
+            // The site's issuer, audience and typ rules are for the site's tokens; the lifetime bound is for all.
+            let miroPolicy = ClaimsPolicy(maxLifetimeSeconds: policy.maxLifetimeSeconds)
+            if let problem = miroPolicy.check(claims, header: header, now: now) { return .rejected(problem) }
+            // Its sub is our own client ID: the caller is the Miro user (and team) named in it.
+            return .accepted(CallerIdentity(subject: claims.user, verifier: "miro-id-token", team: claims.team))
         }
         return .rejected(.signature)
     }
 
     /// The asynchronous half for RS256/ES256/EdDSA tokens.
+    ///
+    /// A `kid` the fetched keys lack waits, bounded, for one refetch from the identity provider (single flight, at
+    /// most one per ``CallerKeyRefreshStateMachine/unknownKIDInterval``): the first token signed with a freshly
+    /// rotated key then passes. A `kid` still absent afterwards is refused.
     public func verifyWithPublicKey(
         _ pending: PendingPublicKeyToken,
         now: Double
@@ -135,13 +215,31 @@ public struct CallerVerifier: Sendable {
         CallerIdentity, CallerRejection
     > {
         guard let publicKeys else { return .failure(.signature) }
+        let keys: PublicCallerKeys
+        if let selected = pending.keys {
+            keys = selected
+        } else {
+            guard case .fetched(let store) = publicKeys, let kid = pending.header.kid,
+                let refreshed = await store.keysAfterRefetch(forUnknownKID: kid),
+                let entry = refreshed.entry(kid: kid)
+            else { return .failure(.unknownKey) }
+            guard CodePoints.equal(pending.header.alg, entry.algorithm) else {
+                return .failure(Self.unsupported(pending.header.alg ?? "?"))
+            }
+            keys = refreshed
+        }
         do {
-            _ = try await publicKeys.collection.verify(pending.token, as: UncheckedClaims.self)
+            _ = try await keys.collection.verify(pending.token, as: UncheckedClaims.self)
         } catch {
             return .failure(.signature)
         }
-        if let problem = policy.check(pending.claims, now: now) { return .failure(problem) }
+        if let problem = policy.check(pending.claims, header: pending.header, now: now) { return .failure(problem) }
         return .success(CallerIdentity(subject: pending.claims.sub, verifier: pending.verifierName))
+    }
+
+    /// This verifier's shared secret alone, for the grace period after it is rotated out; nil without one.
+    var sharedSecretOnly: CallerVerifier? {
+        hmac.map { CallerVerifier(hmac: $0, miroIDToken: nil, publicKeys: nil, policy: policy) }
     }
 
     static func unsupported(_ alg: String) -> CallerRejection {

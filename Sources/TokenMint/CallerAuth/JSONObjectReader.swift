@@ -5,6 +5,8 @@ public struct JWTJSONFields: Sendable, Equatable {
     public var alg: String?
     /// Header.
     public var kid: String?
+    /// Header: the token's media type (`JWT`, `at+jwt`), for `CALLER_JWT_TYPES`; kept only when a string.
+    public var typ: String?
     /// Header: whether a `crit` member is present at all, since tokenmint understands no extension and must refuse any.
     public var hasCrit: Bool
     public var iss: String?
@@ -15,6 +17,10 @@ public struct JWTJSONFields: Sendable, Equatable {
     public var exp: Double?
     public var nbf: Double?
     public var iat: Double?
+    /// Miro id tokens: the Miro user and team, for the audit line. Kept only when they are strings; any other value
+    /// is skipped rather than refused, since a site's own tokens may use these names for anything.
+    public var user: String?
+    public var team: String?
 
     public init(
         alg: String? = nil,
@@ -25,7 +31,10 @@ public struct JWTJSONFields: Sendable, Equatable {
         aud: [String]? = nil,
         exp: Double? = nil,
         nbf: Double? = nil,
-        iat: Double? = nil
+        iat: Double? = nil,
+        typ: String? = nil,
+        user: String? = nil,
+        team: String? = nil
     ) {
         self.alg = alg
         self.kid = kid
@@ -36,6 +45,9 @@ public struct JWTJSONFields: Sendable, Equatable {
         self.exp = exp
         self.nbf = nbf
         self.iat = iat
+        self.typ = typ
+        self.user = user
+        self.team = team
     }
 }
 
@@ -77,7 +89,7 @@ public enum JSONObjectReader {
 
 /// The members ``JSONObjectReader`` keeps; the raw value doubles as the name reported in errors.
 private enum KnownMember: String, CaseIterable {
-    case alg, kid, crit, iss, sub, aud, exp, nbf, iat
+    case alg, kid, typ, crit, iss, sub, aud, exp, nbf, iat, user, team
 
     /// Every member with its name's bytes, built once: `allCases` and `rawValue` would allocate on each call, and
     /// this runs for every member of every caller token.
@@ -180,6 +192,9 @@ private struct JSONObjectParser {
         case .exp: fields.exp = try readNumericDate(.exp)
         case .nbf: fields.nbf = try readNumericDate(.nbf)
         case .iat: fields.iat = try readNumericDate(.iat)
+        case .typ: fields.typ = try readStringOrSkip()
+        case .user: fields.user = try readStringOrSkip()
+        case .team: fields.team = try readStringOrSkip()
         case .crit:
             try skipValue(depth: 1)
             fields.hasCrit = true
@@ -206,6 +221,14 @@ private struct JSONObjectParser {
 
     mutating func readString(_ member: KnownMember) throws(JSONObjectReaderError) -> String {
         guard try peek() == UInt8(ascii: "\"") else { try wrongType(member) }
+        return try makeString(try scanString())
+    }
+
+    mutating func readStringOrSkip() throws(JSONObjectReaderError) -> String? {
+        guard try peek() == UInt8(ascii: "\"") else {
+            try skipValue(depth: 1)
+            return nil
+        }
         return try makeString(try scanString())
     }
 

@@ -23,6 +23,8 @@ public struct Settings: Sendable {
     public var port: Int
     /// Redis-shared mode; nil runs with the in-process cache only.
     public var redis: RedisSettings?
+    /// How mounted secrets are re-read while running.
+    public var reload: ReloadSettings
 
     /// The longest TTL accepted: 24 h (Miro's limit) less 5 minutes of clock skew against Miro.
     public static let maximumTTLSeconds = 86_100
@@ -49,7 +51,8 @@ public struct Settings: Sendable {
         logFormat: LogFormat = .json,
         host: String = "127.0.0.1",
         port: Int = 8080,
-        redis: RedisSettings? = nil
+        redis: RedisSettings? = nil,
+        reload: ReloadSettings = ReloadSettings()
     ) {
         self.clientID = clientID
         self.clientSecret = clientSecret
@@ -61,6 +64,7 @@ public struct Settings: Sendable {
         self.host = host
         self.port = port
         self.redis = redis
+        self.reload = reload
     }
 
     /// Reads and validates every setting.
@@ -97,6 +101,7 @@ public struct Settings: Sendable {
         let port = try values.wholeNumber("port", default: 8080, in: 0...65535)
 
         let redis = try RedisSettings.read(from: values)
+        let reload = try ReloadSettings(values: values)
 
         self.init(
             clientID: clientID,
@@ -108,7 +113,8 @@ public struct Settings: Sendable {
             logFormat: logFormat,
             host: host,
             port: port,
-            redis: redis
+            redis: redis,
+            reload: reload
         )
         try validate()
     }

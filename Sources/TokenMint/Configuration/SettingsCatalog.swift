@@ -38,8 +38,53 @@ public enum SettingsCatalog {
             defaultValue: "-",
             meaning: "JWKS of the site's user tokens, chosen by kid (RS256, ES256, EdDSA)"
         ),
-        .init(name: "CALLER_JWT_ISSUER", defaultValue: "not checked", meaning: "required iss of caller tokens"),
-        .init(name: "CALLER_JWT_AUDIENCE", defaultValue: "not checked", meaning: "required aud of caller tokens"),
+        .init(
+            name: "CALLER_JWT_JWKS_URL",
+            defaultValue: "-",
+            meaning: "https:// JWKS of the identity provider (http:// only on loopback), refreshed, refetched on "
+                + "an unknown kid"
+        ),
+        .init(
+            name: "CALLER_JWT_DISCOVERY",
+            defaultValue: "false",
+            meaning: "find the JWKS through OIDC discovery at CALLER_JWT_ISSUER (its issuer must match exactly)"
+        ),
+        .init(
+            name: "CALLER_JWT_CA_FILE",
+            defaultValue: "system trust store",
+            meaning: "PEM bundle of CAs trusted for the JWKS and discovery fetches"
+        ),
+        .init(
+            name: "CALLER_JWT_JWKS_REFRESH_SECONDS",
+            defaultValue: "300",
+            meaning: "background refresh interval of the fetched JWKS (at least 5)"
+        ),
+        .init(
+            name: "CALLER_JWT_ISSUER",
+            defaultValue: "not checked",
+            meaning: "required iss of caller tokens (exact code points)"
+        ),
+        .init(
+            name: "CALLER_JWT_AUDIENCE",
+            defaultValue: "not checked",
+            meaning: "required aud of caller tokens (exact code points); required with any public-key verifier"
+        ),
+        .init(
+            name: "CALLER_JWT_ALLOW_ANY_AUDIENCE",
+            defaultValue: "false",
+            meaning: "true: accept any aud with a public-key verifier (the explicit opt-out)"
+        ),
+        .init(
+            name: "CALLER_JWT_MAX_LIFETIME_SECONDS",
+            defaultValue: "86400",
+            meaning: "caller tokens whose exp lies further ahead are refused"
+        ),
+        .init(
+            name: "CALLER_JWT_TYPES",
+            defaultValue: "not checked",
+            meaning: "comma-separated allowed header typ values (JWT, at+jwt), case-insensitive; when set, typ "
+                + "is required"
+        ),
         .init(
             name: "CALLER_ACCEPT_MIRO_ID_TOKEN",
             defaultValue: "false",
@@ -70,6 +115,17 @@ public enum SettingsCatalog {
             meaning: "bound on opening a Redis connection, name resolution and AUTH included"
         ),
         .init(name: "REDIS_COMMAND_TIMEOUT_MS", defaultValue: "200", meaning: "bound on each Redis command"),
+        .init(
+            name: "SECRET_RELOAD_SECONDS",
+            defaultValue: "10",
+            meaning: "how often every _FILE setting and key file is re-read (0: only on SIGHUP); a bad new value "
+                + "is logged and left unapplied"
+        ),
+        .init(
+            name: "CALLER_SECRET_ROTATION_GRACE_SECONDS",
+            defaultValue: "3600",
+            meaning: "how long tokens signed with the previous CALLER_JWT_HS256_SECRET still pass after a new one"
+        ),
     ]
 
     /// The table as plain text, for `--help`.

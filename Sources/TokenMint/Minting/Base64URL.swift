@@ -7,34 +7,32 @@ enum Base64URL {
     }
 
     /// - Returns: nil for anything that is not canonical unpadded base64url.
+    ///
+    /// - Important: Canonical means one spelling per byte string. The last character of a segment whose length is
+    ///   not a multiple of 4 carries 2 or 4 bits that encode nothing; a decoder that ignores them accepts 4 or 16
+    ///   spellings of the same signature, so a token could be altered and still verify. Those bits must be zero,
+    ///   as RFC 4648 §3.5 lets a decoder require.
     static func decode(_ bytes: some BidirectionalCollection<UInt8>) -> [UInt8]? {
         // A padded or standard-alphabet segment is not a JWS segment; ExtrasBase64 would accept some of them.
         if bytes.contains(where: { $0 == UInt8(ascii: "=") || $0 == UInt8(ascii: "+") || $0 == UInt8(ascii: "/") }) {
             return nil
         }
-        guard let decoded = try? Base64.decode(bytes: bytes, options: [.base64UrlAlphabet, .omitPaddingCharacter])
-        else { return nil }
-        return hasZeroSpareBits(bytes) ? decoded : nil
-    }
-
-    /// RFC 4648 §3.5: the bits that a final group of 2 or 3 characters carries beyond its last whole byte (4 or 2)
-    /// must be zero. ExtrasBase64 ignores them, so without this check each segment has 4 or 16 spellings that
-    /// decode alike, and a token could be respelled (its signature included) and still verify.
-    private static func hasZeroSpareBits(_ bytes: some BidirectionalCollection<UInt8>) -> Bool {
-        guard let last = bytes.last, let value = sextet(last) else { return true }
+        guard let last = bytes.last, let value = sextet(last) else { return bytes.isEmpty ? [] : nil }
         switch bytes.count % 4 {
-        case 2: return value & 0x0F == 0
-        case 3: return value & 0x03 == 0
-        default: return true
+        case 1: return nil
+        case 2: guard value & 0x0F == 0 else { return nil }
+        case 3: guard value & 0x03 == 0 else { return nil }
+        default: break
         }
+        return try? Base64.decode(bytes: bytes, options: [.base64UrlAlphabet, .omitPaddingCharacter])
     }
 
     /// The 6-bit value of a base64url character.
-    private static func sextet(_ character: UInt8) -> UInt8? {
-        switch character {
-        case UInt8(ascii: "A")...UInt8(ascii: "Z"): character - UInt8(ascii: "A")
-        case UInt8(ascii: "a")...UInt8(ascii: "z"): character - UInt8(ascii: "a") + 26
-        case UInt8(ascii: "0")...UInt8(ascii: "9"): character - UInt8(ascii: "0") + 52
+    private static func sextet(_ byte: UInt8) -> UInt8? {
+        switch byte {
+        case UInt8(ascii: "A")...UInt8(ascii: "Z"): byte - UInt8(ascii: "A")
+        case UInt8(ascii: "a")...UInt8(ascii: "z"): byte - UInt8(ascii: "a") + 26
+        case UInt8(ascii: "0")...UInt8(ascii: "9"): byte - UInt8(ascii: "0") + 52
         case UInt8(ascii: "-"): 62
         case UInt8(ascii: "_"): 63
         default: nil

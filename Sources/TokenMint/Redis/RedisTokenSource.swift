@@ -30,11 +30,7 @@ public struct RedisTokenSource: TokenSource {
         if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) else return 0 end
         """
     static let releaseScriptSHA: String = {
-        let digest = Insecure.SHA1.hash(data: Array(releaseScript.utf8))
-        return digest.map { byte in
-            let hex = Array("0123456789abcdef")
-            return String([hex[Int(byte >> 4)], hex[Int(byte & 0x0F)]])
-        }.joined()
+        Hex.encode(Insecure.SHA1.hash(data: Array(releaseScript.utf8)))
     }()
 
     let connection: any RedisConnection

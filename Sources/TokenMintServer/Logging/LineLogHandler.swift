@@ -15,15 +15,13 @@ import Darwin
 ///
 /// - Important: Nothing here redacts: callers must log a token only as its fingerprint and never a secret.
 public struct LineLogHandler: LogHandler {
-    public enum Format: Sendable { case json, text }
-
     public var metadata: Logger.Metadata = [:]
     public var logLevel: Logger.Level = .info
     private let label: String
-    private let format: Format
+    private let format: Settings.LogFormat
     private let writer: LogWriter
 
-    public init(label: String, format: Format, writer: LogWriter) {
+    public init(label: String, format: Settings.LogFormat, writer: LogWriter) {
         self.label = label
         self.format = format
         self.writer = writer
@@ -57,14 +55,14 @@ public struct LineLogHandler: LogHandler {
         line.append(contentsOf: #"","level":""#.utf8)
         line.append(contentsOf: event.level.rawValue.utf8)
         line.append(contentsOf: #"","msg":"#.utf8)
-        JSONBytes.appendQuoted(event.message.description, to: &line)
+        JSONString.appendQuoted(event.message.description, to: &line)
         line.append(contentsOf: #","logger":"#.utf8)
-        JSONBytes.appendQuoted(label, to: &line)
+        JSONString.appendQuoted(label, to: &line)
         forEachMetadata(event) { key, value in
             line.append(UInt8(ascii: ","))
-            JSONBytes.appendQuoted(key, to: &line)
+            JSONString.appendQuoted(key, to: &line)
             line.append(UInt8(ascii: ":"))
-            JSONBytes.appendQuoted(Self.text(of: value), to: &line)
+            JSONString.appendQuoted(Self.text(of: value), to: &line)
         }
         line.append(contentsOf: "}\n".utf8)
     }
@@ -74,11 +72,12 @@ public struct LineLogHandler: LogHandler {
         line.append(contentsOf: " \(event.level) \(label): \(event.message)".utf8)
         forEachMetadata(event) { key, value in
             line.append(contentsOf: " \(key)=".utf8)
-            // Values can come from callers (a token's sub, an Origin): one with a control character, a space or a
-            // quote is written as a JSON string, so it can neither break the line nor forge another.
+            // Values can come from callers (a token's sub, an Origin): one with a control character, a space, a
+            // quote or any non-ASCII byte (U+00A0 and U+2028 look like spaces and breaks) is written as a JSON
+            // string, so it can neither break the line nor pass for another field.
             let text = Self.text(of: value)
-            if text.utf8.contains(where: { $0 <= 0x20 || $0 == 0x7F || $0 == UInt8(ascii: "\"") }) {
-                JSONBytes.appendQuoted(text, to: &line)
+            if text.utf8.contains(where: { $0 <= 0x20 || $0 >= 0x7F || $0 == UInt8(ascii: "\"") }) {
+                JSONString.appendQuoted(text, to: &line)
             } else {
                 line.append(contentsOf: text.utf8)
             }
@@ -91,71 +90,10 @@ public struct LineLogHandler: LogHandler {
         return value.description
     }
 
-    /// RFC 3339 UTC with milliseconds (`2026-11-23T09:41:00.123Z`), written digit by digit.
+    /// RFC 3339 UTC with milliseconds (`2026-11-23T09:41:00.123Z`).
     static func appendTimestamp(into line: inout [UInt8]) {
         var spec = timespec()
         clock_gettime(CLOCK_REALTIME, &spec)
-        var seconds = time_t(spec.tv_sec)
-        var parts = tm()
-        gmtime_r(&seconds, &parts)
-        func digits(_ value: Int, _ count: Int) {
-            var divisor = 1
-            for _ in 1..<count { divisor *= 10 }
-            var remaining = value
-            for _ in 0..<count {
-                line.append(UInt8(ascii: "0") + UInt8(remaining / divisor % 10))
-                remaining %= divisor
-                divisor /= 10
-            }
-        }
-        digits(Int(parts.tm_year) + 1900, 4)
-        line.append(UInt8(ascii: "-"))
-        digits(Int(parts.tm_mon) + 1, 2)
-        line.append(UInt8(ascii: "-"))
-        digits(Int(parts.tm_mday), 2)
-        line.append(UInt8(ascii: "T"))
-        digits(Int(parts.tm_hour), 2)
-        line.append(UInt8(ascii: ":"))
-        digits(Int(parts.tm_min), 2)
-        line.append(UInt8(ascii: ":"))
-        digits(Int(parts.tm_sec), 2)
-        line.append(UInt8(ascii: "."))
-        digits(Int(spec.tv_nsec / 1_000_000), 3)
-        line.append(UInt8(ascii: "Z"))
-    }
-}
-
-/// JSON string literals written straight into a byte buffer.
-enum JSONBytes {
-    static func appendQuoted(_ value: String, to line: inout [UInt8]) {
-        line.append(UInt8(ascii: "\""))
-        var value = value
-        value.withUTF8 { bytes in
-            if !bytes.contains(where: needsEscape) {
-                line.append(contentsOf: bytes)
-                return
-            }
-            for byte in bytes {
-                switch byte {
-                case UInt8(ascii: "\""): line.append(contentsOf: #"\""#.utf8)
-                case UInt8(ascii: "\\"): line.append(contentsOf: #"\\"#.utf8)
-                case UInt8(ascii: "\n"): line.append(contentsOf: #"\n"#.utf8)
-                case UInt8(ascii: "\r"): line.append(contentsOf: #"\r"#.utf8)
-                case UInt8(ascii: "\t"): line.append(contentsOf: #"\t"#.utf8)
-                case 0..<0x20:
-                    let hex = Array("0123456789abcdef".utf8)
-                    line.append(contentsOf: #"\u00"#.utf8)
-                    line.append(hex[Int(byte >> 4)])
-                    line.append(hex[Int(byte & 0xF)])
-                default: line.append(byte)
-                }
-            }
-        }
-        line.append(UInt8(ascii: "\""))
-    }
-
-    @inline(__always)
-    static func needsEscape(_ byte: UInt8) -> Bool {
-        byte < 0x20 || byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\")
+        RFC3339.append(seconds: Int(spec.tv_sec), milliseconds: Int(spec.tv_nsec / 1_000_000), to: &line)
     }
 }

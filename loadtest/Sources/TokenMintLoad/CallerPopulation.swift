@@ -113,6 +113,11 @@ public final class CallerPopulation: Sendable {
                 aud: plan.audience.map { AudienceClaim(value: [$0]) }
             )
         }
+        // A key added with a kid is not used by jwt-kit's sign unless the kid is named: without it the header would
+        // carry no kid, and a JWKS-configured server could not select the key.
+        var signingKID: JWKIdentifier?
+        if case .privateKeyPEM(_, let keyID) = plan.signing { signingKID = keyID.map { JWKIdentifier(string: $0) } }
+        let kid = signingKID
         let chunk = 1_000
         let good = try await withThrowingTaskGroup(of: (Int, [String]).self) { group in
             for start in stride(from: 0, to: plan.users, by: chunk) {
@@ -121,7 +126,8 @@ public final class CallerPopulation: Sendable {
                     tokens.reserveCapacity(chunk)
                     for user in start..<min(start + chunk, plan.users) {
                         let token = try await keys.sign(
-                            claims(user: "load-user-\(user)", issuedAt: now, expiresAt: expiresAt)
+                            claims(user: "load-user-\(user)", issuedAt: now, expiresAt: expiresAt),
+                            kid: kid
                         )
                         tokens.append("Bearer " + token)
                     }
@@ -141,7 +147,8 @@ public final class CallerPopulation: Sendable {
             let user = "bad-user-\(index)"
             bad.append("Bearer " + (try await stranger.sign(claims(user: user, issuedAt: now, expiresAt: expiresAt))))
             bad.append(
-                "Bearer " + (try await keys.sign(claims(user: user, issuedAt: now - 7_200, expiresAt: now - 3_600)))
+                "Bearer "
+                    + (try await keys.sign(claims(user: user, issuedAt: now - 7_200, expiresAt: now - 3_600), kid: kid))
             )
             let header = base64URL(Array(#"{"alg":"none","typ":"JWT"}"#.utf8))
             let payload = base64URL(Array(#"{"sub":"\#(user)","exp":\#(expiresAt)}"#.utf8))
