@@ -2,8 +2,9 @@ import Foundation
 
 /// The differential oracle for ``JSONObjectReader``: Foundation's `JSONSerialization` is the reference.
 ///
-/// - Both accept: the reader's `alg`, `kid`, `iss`, `sub`, `aud`, `exp`, `nbf`, `iat` and `crit` presence are what
-///   Foundation read, and no ``DeliberateRefusal`` applies (else the reader let through what it documents refusing).
+/// - Both accept: the reader's `alg`, `kid`, `typ`, `iss`, `sub`, `aud`, `exp`, `nbf`, `iat`, `user`, `team` and
+///   `crit` presence are what Foundation read, and no ``DeliberateRefusal`` applies (else the reader let through what
+///   it documents refusing).
 /// - Foundation refuses: the reader refuses too.
 /// - Only the reader refuses: a ``DeliberateRefusal`` applies and explains the reader's error kind.
 ///
@@ -15,6 +16,8 @@ enum ClaimsOracle {
     struct TypedMember: Sendable {
         enum Kind {
             case string
+            /// Kept when a string, any other value skipped (nil) rather than refused: `typ`, `user`, `team`.
+            case stringIfString
             case audience
             case number
         }
@@ -26,6 +29,7 @@ enum ClaimsOracle {
         func fits(_ value: Any) -> Bool {
             switch kind {
             case .string: value is String
+            case .stringIfString: true
             case .audience: value is String || (value as? [Any])?.allSatisfy { $0 is String } == true
             case .number: (value as? NSNumber).map { !ClaimsOracle.isBoolean($0) } ?? false
             }
@@ -41,6 +45,9 @@ enum ClaimsOracle {
         TypedMember(name: "exp", kind: .number) { $0.exp },
         TypedMember(name: "nbf", kind: .number) { $0.nbf },
         TypedMember(name: "iat", kind: .number) { $0.iat },
+        TypedMember(name: "typ", kind: .stringIfString) { $0.typ },
+        TypedMember(name: "user", kind: .stringIfString) { $0.user },
+        TypedMember(name: "team", kind: .stringIfString) { $0.team },
     ]
 
     static func check(_ bytes: [UInt8]) {
@@ -73,7 +80,9 @@ enum ClaimsOracle {
         }
         for member in typedMembers {
             let mine = member.field(fields)
-            guard let theirs = object[member.name] else {
+            var theirs = object[member.name]
+            if member.kind == .stringIfString, !(theirs is String) { theirs = nil }
+            guard let theirs else {
                 if mine != nil { Finding.report("reader found \(member.name), Foundation did not", input: input) }
                 continue
             }
@@ -85,7 +94,7 @@ enum ClaimsOracle {
 
     static func agree(_ mine: Any, _ theirs: Any, kind: TypedMember.Kind) -> Bool {
         switch kind {
-        case .string:
+        case .string, .stringIfString:
             guard let mine = mine as? String, let theirs = theirs as? String else { return false }
             return sameScalars(mine, theirs)
         case .audience:

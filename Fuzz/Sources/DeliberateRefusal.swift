@@ -18,8 +18,10 @@ enum DeliberateRefusal: CustomStringConvertible {
     case tooDeep
     /// More than ``JSONObjectReader/maxMembers`` distinct top-level names.
     case tooManyMembers
-    /// A top-level name twice (after unescaping): Foundation keeps the last, other parsers the first.
-    case duplicateMember
+    /// A top-level name twice (after unescaping): Foundation keeps the last, other parsers the first. The reader
+    /// reports the first problem it meets, so where a dropped value holds a number out of range, which Foundation
+    /// never converts (``JSONTextFacts/hasRefusedShadowedValue``), it may report that number instead.
+    case duplicateMember(refusedShadowedValue: Bool)
     /// `{"a":1,}` or `[1,]`: not RFC 8259, though Foundation allows it.
     case trailingComma
     /// U+FEFF written raw inside a string: Foundation drops it where a string or the text after an escape begins, so
@@ -36,7 +38,8 @@ enum DeliberateRefusal: CustomStringConvertible {
         case .notAnObject: "not an object"
         case .tooDeep: "too deep"
         case .tooManyMembers: "too many members"
-        case .duplicateMember: "duplicate member"
+        case .duplicateMember(let refused):
+            refused ? "duplicate member, a dropped value out of range" : "duplicate member"
         case .trailingComma: "trailing comma"
         case .rawByteOrderMarkInString: "raw U+FEFF in a string"
         case .wrongType(let member): "wrong type of \(member)"
@@ -50,6 +53,8 @@ enum DeliberateRefusal: CustomStringConvertible {
         case (.notUTF8Text, _): true
         case (.tooLong, .tooLong), (.notAnObject, .notAnObject), (.tooDeep, .tooDeep),
             (.tooManyMembers, .tooManyMembers), (.duplicateMember, .duplicateMember), (.trailingComma, .syntax),
+            (.duplicateMember(refusedShadowedValue: true), .invalidNumber),
+            (.duplicateMember(refusedShadowedValue: true), .numberOutOfRange),
             (.rawByteOrderMarkInString, .invalidString):
             true
         case (.wrongType(let member), .wrongType(let named)): member == named
@@ -73,12 +78,14 @@ enum DeliberateRefusal: CustomStringConvertible {
         guard let facts = JSONTextFacts(utf8: bytes) else { return nil }
         if facts.maxDepth > JSONObjectReader.maxDepth { refusals.append(.tooDeep) }
         if facts.distinctNames.count > JSONObjectReader.maxMembers { refusals.append(.tooManyMembers) }
-        if facts.hasDuplicateName { refusals.append(.duplicateMember) }
+        if facts.hasDuplicateName {
+            refusals.append(.duplicateMember(refusedShadowedValue: facts.hasRefusedShadowedValue))
+        }
         if facts.hasTrailingComma { refusals.append(.trailingComma) }
         if facts.hasRawByteOrderMarkInString { refusals.append(.rawByteOrderMarkInString) }
         for member in ClaimsOracle.typedMembers {
             let name = Array(member.name.unicodeScalars)
-            if facts.members.contains(where: { $0.name == name && !member.fits($0.value) }) {
+            if facts.members.contains(where: { $0.name == name && $0.value.map { !member.fits($0) } == true }) {
                 refusals.append(.wrongType(member.name))
             }
         }

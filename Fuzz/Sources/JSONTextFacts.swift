@@ -8,21 +8,42 @@ import Foundation
 /// allows), and a small scanner that only tracks strings and brackets reads it correctly; each member name and value
 /// is then decoded by Foundation on its own, never by the reader under test.
 struct JSONTextFacts {
-    /// Every top-level member in input order, duplicates included, with its value as Foundation decodes it alone.
-    var members: [(name: [Unicode.Scalar], value: Any)] = []
+    /// Every top-level member in input order, duplicates included, with its value as Foundation decodes it alone
+    /// (only for the members ``ClaimsOracle`` types and the shadowed ones; `nil` where Foundation refuses it alone).
+    var members: [(name: [Unicode.Scalar], value: Any?)] = []
     /// The deepest nesting of objects and arrays; the top-level object counts as 1.
     var maxDepth = 0
     /// A `,` directly (up to whitespace) before a `}` or `]`.
     var hasTrailingComma = false
     /// U+FEFF as raw UTF-8 (EF BB BF) inside a string.
     var hasRawByteOrderMarkInString = false
+    /// A value that a later member of the same name replaces, and that Foundation refuses on its own. Foundation
+    /// checks the syntax of the whole text first but converts numbers only for the values it keeps, so a number out
+    /// of range in a dropped duplicate (`{"x":1e400,"x":1}`) passes.
+    var hasRefusedShadowedValue = false
 
     /// `nil` when the top level is not an object or a piece fails to decode alone, which the caller reports as a
     /// harness fault rather than reading a refusal into it.
     init?(utf8 bytes: [UInt8]) {
         scanBrackets(bytes)
         guard let members = Self.topLevelMembers(bytes) else { return nil }
-        self.members = members
+        for (index, member) in members.enumerated() {
+            let isShadowed = members[(index + 1)...].contains { $0.name == member.name }
+            // Only the values of the typed members are ever looked at, and the shadowed ones checked: decoding the
+            // others would only cost time.
+            let isTyped = ClaimsOracle.typedMembers.contains { $0.name.unicodeScalars.elementsEqual(member.name) }
+            guard isTyped || isShadowed else {
+                self.members.append((member.name, NSNull()))
+                continue
+            }
+            let value = Self.decodeAlone(member.value)
+            if value == nil {
+                // Foundation accepted the text, so only a value it dropped can fail alone.
+                guard isShadowed else { return nil }
+                hasRefusedShadowedValue = true
+            }
+            self.members.append((member.name, value))
+        }
     }
 
     var distinctNames: Set<[UInt32]> { Set(members.map { $0.name.map(\.value) }) }
@@ -64,11 +85,12 @@ struct JSONTextFacts {
         }
     }
 
-    private static func topLevelMembers(_ bytes: [UInt8]) -> [(name: [Unicode.Scalar], value: Any)]? {
+    /// The names, decoded, and the raw values.
+    private static func topLevelMembers(_ bytes: [UInt8]) -> [(name: [Unicode.Scalar], value: ArraySlice<UInt8>)]? {
         var index = skipWhitespace(bytes, from: 0)
         guard index < bytes.count, bytes[index] == UInt8(ascii: "{") else { return nil }
         index += 1
-        var members: [(name: [Unicode.Scalar], value: Any)] = []
+        var members: [(name: [Unicode.Scalar], value: ArraySlice<UInt8>)] = []
         while true {
             index = skipWhitespace(bytes, from: index)
             guard index < bytes.count else { return nil }
@@ -79,10 +101,7 @@ struct JSONTextFacts {
             guard index < bytes.count, bytes[index] == UInt8(ascii: ":") else { return nil }
             index = skipWhitespace(bytes, from: index + 1)
             let valueEnd = endOfValue(bytes, from: index)
-            // Only the values of the typed members are ever looked at; decoding the others would only cost time.
-            let isTyped = ClaimsOracle.typedMembers.contains { $0.name.unicodeScalars.elementsEqual(name) }
-            guard let value = isTyped ? decodeAlone(bytes[index..<valueEnd]) : NSNull() else { return nil }
-            members.append((name, value))
+            members.append((name, bytes[index..<valueEnd]))
             index = skipWhitespace(bytes, from: valueEnd)
             guard index < bytes.count else { return nil }
             if bytes[index] == UInt8(ascii: ",") { index += 1 }

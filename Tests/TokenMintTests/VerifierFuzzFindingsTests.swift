@@ -196,4 +196,26 @@ import Testing
         let neighbours = Array(#"{"sub":""#.utf8) + [0xEF, 0xBB, 0xBE, 0xEF, 0xBF, 0xBF] + Array(#""}"#.utf8)
         #expect(try JSONObjectReader.read(neighbours).sub == "\u{FEFE}\u{FFFF}")
     }
+
+    // MARK: - Finding 5: the oracle's, not the reader's: Foundation never converts a value it drops
+
+    /// Found (`5-shadowed-duplicate-number`): `"is"` twice, the first holding `1.7E237203688`. Foundation accepts the
+    /// text: it checks the syntax of all of it but converts numbers only for the values it keeps. The reader refuses
+    /// it, as it must (a duplicate name), and reports the number it meets first; the harness now accepts either
+    /// reason. Kept as a test so that both orders stay refused.
+    @Test func outOfRangeNumberInADroppedDuplicateAsFound() {
+        let input = found("eyJzcWIiOjkyMjM3MjAzNjg4LCJpcyI6MS43RTIzNzIwMzY4OCwiaXMiOjFlMzA4fQ==")
+        #expect(input == Array(#"{"sqb":92237203688,"is":1.7E237203688,"is":1e308}"#.utf8))
+        #expect(throws: JSONObjectReaderError(.invalidNumber)) { try JSONObjectReader.read(input) }
+    }
+
+    @Test func duplicatesAreRefusedWhicheverValueIsOutOfRange() {
+        func read(_ json: String) throws(JSONObjectReaderError) -> JWTJSONFields {
+            try JSONObjectReader.read(Array(json.utf8))
+        }
+        #expect(throws: JSONObjectReaderError(.invalidNumber)) { try read(#"{"x":1e400,"x":1}"#) }
+        #expect(throws: JSONObjectReaderError(.duplicateMember("x"))) { try read(#"{"x":1,"x":1e400}"#) }
+        #expect(throws: JSONObjectReaderError(.numberOutOfRange("exp"))) { try read(#"{"exp":1e400,"exp":1}"#) }
+        #expect(throws: JSONObjectReaderError(.duplicateMember("exp"))) { try read(#"{"exp":1,"exp":1e400}"#) }
+    }
 }
