@@ -279,6 +279,33 @@ import Glibc
     }
 
     @Test(.timeLimit(.minutes(2)))
+    func newRedisTLSFilesAreUsedFromTheNextConnection() async throws {
+        let certificates = try TLSCertificates()
+        let other = try TLSCertificates()
+        let redis = try await RedisServer(tls: .init(certificates: certificates))
+        let read = { (path: String) in try String(contentsOfFile: path, encoding: .utf8) }
+        // The mounted CA bundle starts out wrong (as a CA rotation half done): the replica serves, degraded.
+        let mount = try KubeletMount(files: [
+            "client-secret": TokenMintProcess.clientSecret, "ca.pem": try read(other.caFile),
+        ])
+        defer { mount.remove() }
+        let replica = try await Replica.one(
+            redisURL: redis.url,
+            environment: Self.environment(mount: mount, extra: ["REDIS_TLS_CA_FILE": mount.path("ca.pem")])
+        )
+        #expect(try await replica.redisState() == "degraded")
+        #expect(try await Self.token(from: replica).status == 200)
+
+        try mount.update(["client-secret": TokenMintProcess.clientSecret, "ca.pem": try read(certificates.caFile)])
+        let joined = try await Self.waitUntil(.seconds(Self.reloadSeconds + 2)) {
+            try await replica.redisState() == "ok"
+        }
+        #expect(joined != nil, "the new CA bundle was not used by the next connection")
+        #expect(try redis.cli(["GET", RedisFleetTests.tokenKey]) == (try await Self.token(from: replica).body))
+        #expect(try await replica.stop() == 0)
+    }
+
+    @Test(.timeLimit(.minutes(2)))
     func aNewRedisPasswordIsUsedFromTheNextConnection() async throws {
         let oldPassword = "redis-password-old-0123456789"
         let newPassword = "redis-password-new-0123456789"
