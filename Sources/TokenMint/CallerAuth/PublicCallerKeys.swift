@@ -29,8 +29,6 @@ struct PublicCallerKeys: Sendable {
     /// Keys in the JWKS that were skipped (unsupported type or algorithm, not for signatures), for a warning.
     let skipped: [String]
 
-    var isEmpty: Bool { defaultAlgorithm == nil && entries.isEmpty }
-
     /// The JWKS key whose `kid` is exactly `kid`, code point for code point.
     func entry(kid: String) -> Entry? {
         guard let entry = entries[kid], CodePoints.equal(kid, entry.kid) else { return nil }

@@ -11,13 +11,4 @@ public enum RedisReply: Sendable, Equatable {
     /// `-ERR ...`: the server refused the command. Not thrown by the connection: the caller decides what it means.
     case error(String)
     case array([RedisReply])
-
-    /// A bulk or status reply as text.
-    public var text: String? {
-        switch self {
-        case .bulk(let bytes): String(decoding: bytes, as: UTF8.self)
-        case .status(let text): text
-        default: nil
-        }
-    }
 }
