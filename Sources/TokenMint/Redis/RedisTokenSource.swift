@@ -72,7 +72,7 @@ public final class RedisTokenSource: SharedTokenStore {
         self.logger = logger
         self.clock = clock
         var generator = random
-        self.owner = (0..<4).map { _ in String(generator.next() as UInt32, radix: 16) }.joined(separator: "-")
+        self.owner = Hex.encode((0..<16).map { _ in UInt8.random(in: 0...255, using: &generator) })
         self.random = Mutex(generator)
         self.holdLockForTesting = holdLockForTesting
     }
