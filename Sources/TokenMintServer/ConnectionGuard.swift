@@ -209,16 +209,25 @@ final class ConnectionGuard: ChannelDuplexHandler, RemovableChannelHandler {
         guard case .verifying = state else { return }
         state = .idle
         send(response, context: context)
-        while case .idle = state, let next = queue.popFirst() {
+        // Replay until the queue is empty or another verification (or the connection's end) stops it.
+        while isReplaying, let next = queue.popFirst() {
             switch next {
             case .part(let part): handle(part, context: context)
             case .error(let error): errorCaught(context: context, error: error)
             }
         }
         flushOutput(context: context)
-        if readPending, case .idle = state {
+        if readPending, isReplaying {
             readPending = false
             context.read()
+        }
+    }
+
+    /// Whether queued parts may be handled now: not while a verification is out or the connection is closing.
+    private var isReplaying: Bool {
+        switch state {
+        case .idle, .receiving: true
+        case .verifying, .closing: false
         }
     }
 
