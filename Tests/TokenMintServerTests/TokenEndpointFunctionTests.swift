@@ -231,4 +231,17 @@ import TokenMintTesting
         #expect(objects.first?["sub"] == subject)
         #expect(objects.first?["replica"] == "r-1")
     }
+
+    /// `Benchmarks/` measures the endpoint through this probe: it must answer as the endpoint does.
+    @Test func theBenchmarkProbeAnswersAsTheEndpointDoes() async throws {
+        var probe = try await _TokenEndpointProbe(
+            clientID: LiveServer.clientID,
+            clientSecret: Secret(LiveServer.clientSecret),
+            callerSecret: Secret(LiveServer.callerSecret)
+        )
+        let served = probe.answer(authorization: "Bearer " + LiveServer.callerToken())
+        #expect(served.status == 200)
+        #expect(served.bytes > 165, "a head and a token")
+        #expect(probe.answer(authorization: "Bearer not-a-jwt").status == 401)
+    }
 }
