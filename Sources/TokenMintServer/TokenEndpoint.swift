@@ -101,10 +101,11 @@ struct TokenEndpoint {
     /// The answer to HTTP the parser refused (no request, so no route); the connection closes after it.
     func malformed(_ error: HTTPParserError, requestID: RequestID) -> EndpointResponse {
         let problem: Problem = error == .headerOverflow ? .headersTooLarge : .malformed
+        let body = ByteBuffer(string: problem.body)
         let response = EndpointResponse(
             status: problem.status,
-            head: Self.problemHead(problem, origin: nil, cors: environment.cors, version: .http1_1),
-            body: ByteBuffer(string: problem.body),
+            head: Self.problemHead(problem, body: body, origin: nil, cors: environment.cors, version: .http1_1),
+            body: body,
             requestID: requestID,
             version: .http1_1,
             closesConnection: true
@@ -250,10 +251,17 @@ struct TokenEndpoint {
     }
 
     private func problem(_ problem: Problem, _ request: EndpointRequest) -> EndpointResponse {
+        let body = ByteBuffer(string: problem.body)
         var response = EndpointResponse(
             status: problem.status,
-            head: Self.problemHead(problem, origin: request.origin, cors: environment.cors, version: request.version),
-            body: ByteBuffer(string: problem.body),
+            head: Self.problemHead(
+                problem,
+                body: body,
+                origin: request.origin,
+                cors: environment.cors,
+                version: request.version
+            ),
+            body: body,
             requestID: request.requestID,
             version: request.version,
             closesConnection: !request.keepAlive || problem.closesConnection
@@ -265,16 +273,16 @@ struct TokenEndpoint {
 
     private static func problemHead(
         _ problem: Problem,
+        body: ByteBuffer,
         origin: String?,
         cors: CORSPolicy,
         version: HTTPVersion
     ) -> ByteBuffer {
-        let body = problem.body
-        return ResponseHead.make(
+        ResponseHead.make(
             version: version,
             status: problem.status,
             contentType: "application/problem+json",
-            contentLength: body.utf8.count,
+            contentLength: body.readableBytes,
             headers: cors.responseHeaders(origin: origin) + problem.extraHeaders
         )
     }
