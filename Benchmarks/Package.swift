@@ -17,6 +17,7 @@ let package = Package(
             dependencies: [
                 .product(name: "Benchmark", package: "benchmark"),
                 .product(name: "TokenMint", package: "tokenmint"),
+                .product(name: "TokenMintServer", package: "tokenmint"),
             ],
             path: "Benchmarks/TokenMintBenchmarks",
             plugins: [

@@ -1,5 +1,3 @@
-import NIOHTTP1
-
 /// CORS exactly as DESIGN.md says: allowed origins get their origin echoed on every response (so a page can read a
 /// 401's `detail`), other origins get no `Access-Control-*` header at all, and credentials are never allowed.
 struct CORSPolicy: Sendable {
@@ -12,20 +10,25 @@ struct CORSPolicy: Sendable {
         return allowed.contains(origin)
     }
 
-    /// Headers for any response to `origin`.
-    func responseHeaders(origin: String?, into headers: inout HTTPHeaders) {
-        guard let origin else { return }
-        headers.add(name: "Vary", value: "Origin")
-        guard allowed.contains(origin) else { return }
-        headers.add(name: "Access-Control-Allow-Origin", value: origin)
-        headers.add(name: "Access-Control-Expose-Headers", value: "Retry-After, WWW-Authenticate")
+    /// Header fields for any response to `origin`: none without one, `Vary: Origin` for any, and the allow and
+    /// expose fields for an allowed one.
+    func responseHeaders(origin: String?) -> [(String, String)] {
+        guard let origin else { return [] }
+        guard allowed.contains(origin) else { return [("Vary", "Origin")] }
+        return [
+            ("Vary", "Origin"),
+            ("Access-Control-Allow-Origin", origin),
+            ("Access-Control-Expose-Headers", "Retry-After, WWW-Authenticate"),
+        ]
     }
 
-    /// Extra headers for a preflight from an allowed origin.
-    func preflightHeaders(origin: String?, into headers: inout HTTPHeaders) {
-        guard isAllowed(origin) else { return }
-        headers.add(name: "Access-Control-Allow-Methods", value: "POST")
-        headers.add(name: "Access-Control-Allow-Headers", value: "Authorization, Content-Type")
-        headers.add(name: "Access-Control-Max-Age", value: "600")
+    /// Extra header fields for a preflight from `origin`: none unless it is allowed.
+    func preflightHeaders(origin: String?) -> [(String, String)] {
+        guard isAllowed(origin) else { return [] }
+        return [
+            ("Access-Control-Allow-Methods", "POST"),
+            ("Access-Control-Allow-Headers", "Authorization, Content-Type"),
+            ("Access-Control-Max-Age", "600"),
+        ]
     }
 }

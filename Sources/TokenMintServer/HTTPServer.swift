@@ -15,7 +15,8 @@ import Darwin
 /// The SwiftNIO front as a `Service`: binds, serves until graceful shutdown, then drains.
 ///
 /// - Important: On graceful shutdown (SIGTERM) `/readyz` turns 503 first, then the listening socket closes and
-///   `ServerQuiescingHelper` lets in-flight requests finish before each connection closes. Draining is bounded by
+///   `ServerQuiescingHelper` asks every connection to quiesce (``ConnectionGuard`` answers the request in progress with
+///   `Connection: close`, then closes). Draining is bounded by
 ///   ``drainTimeout``: a client that never finishes its request cannot hold the process.
 public final class HTTPServer: Service, Sendable {
     public static let drainTimeout: TimeAmount = .seconds(10)
@@ -29,6 +30,24 @@ public final class HTTPServer: Service, Sendable {
     /// byte limit, so the field count needs a bound of its own (every empty `A:` line costs memory once parsed);
     /// browsers and proxies send a few dozen.
     static let maximumHeaderFields = 128
+
+    /// A connection's pipeline: NIO's request decoder (llhttp) with the header limits, then one
+    /// ``ConnectionGuard``, which writes answers as bytes. No response encoder and no pipelining handler: the guard
+    /// keeps answers in order and drains itself.
+    static func addConnectionHandlers(
+        to pipeline: ChannelPipeline.SynchronousOperations,
+        environment: HandlerEnvironment,
+        idleTimeout: TimeAmount
+    ) throws {
+        var limits = NIOHTTPDecoderLimitConfiguration()
+        limits.maxHeaderListSize = maximumHeaderBytes
+        limits.maxHeaderFieldSize = maximumHeaderBytes
+        limits.maxHeaderFieldCount = maximumHeaderFields
+        try pipeline.addHandler(
+            ByteToMessageHandler(HTTPRequestDecoder(leftOverBytesStrategy: .dropBytes, limitConfiguration: limits))
+        )
+        try pipeline.addHandler(ConnectionGuard(environment: environment, idleTimeout: idleTimeout))
+    }
 
     private let host: String
     private let port: Int
@@ -54,11 +73,6 @@ public final class HTTPServer: Service, Sendable {
         let environment = self.environment
         let idleTimeout = self.idleTimeout
         let quiesce = self.quiesce
-        var limits = NIOHTTPDecoderLimitConfiguration()
-        limits.maxHeaderListSize = Self.maximumHeaderBytes
-        limits.maxHeaderFieldSize = Self.maximumHeaderBytes
-        limits.maxHeaderFieldCount = Self.maximumHeaderFields
-        let decoderLimits = limits
         let bootstrap = ServerBootstrap(group: group)
             .serverChannelOption(.backlog, value: 1024)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
@@ -75,15 +89,11 @@ public final class HTTPServer: Service, Sendable {
             .childChannelOption(.maxMessagesPerRead, value: 16)
             .childChannelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
-                    let sync = channel.pipeline.syncOperations
-                    try sync.configureHTTPServerPipeline(
-                        withPipeliningAssistance: true,
-                        withErrorHandling: false,
-                        withOutboundHeaderValidation: false,
-                        withEncoderConfiguration: .init(),
-                        withDecoderLimitConfiguration: decoderLimits
+                    try Self.addConnectionHandlers(
+                        to: channel.pipeline.syncOperations,
+                        environment: environment,
+                        idleTimeout: idleTimeout
                     )
-                    try sync.addHandler(TokenHTTPHandler(environment: environment, idleTimeout: idleTimeout))
                 }
             }
         let bound: any Channel

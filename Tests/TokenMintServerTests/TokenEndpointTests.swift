@@ -442,4 +442,49 @@ import TokenMint
         #expect(response.header("Content-Type") == "application/problem+json")
         #expect(try await server.client.send("GET", "/readyz").status == 503)
     }
+
+    struct CallerClaims: JWTPayload {
+        var sub: SubjectClaim
+        var exp: ExpirationClaim
+        func verify(using algorithm: some JWTAlgorithm) async throws {}
+    }
+
+    /// A public-key caller is verified off the event loop; requests pipelined behind it wait, and every answer
+    /// leaves in request order.
+    @Test func pipelinedRequestsWaitForAPublicKeyVerification() async throws {
+        let key = ES256PrivateKey()
+        let pem = FileManager.default.temporaryDirectory.appendingPathComponent("tokenmint-key-\(UUID())")
+        try key.publicKey.pemRepresentation.write(to: pem, atomically: true, encoding: .utf8)
+        defer { try? FileManager.default.removeItem(at: pem) }
+        let server = try await LiveServer.start(
+            LiveServer.settings(
+                caller: CallerSettings(hmacSecret: Secret(LiveServer.callerSecret), publicKeyFile: pem.path)
+            )
+        )
+        defer { Task { await server.stop() } }
+        let signed = try await JWTKeyCollection().add(ecdsa: key).sign(
+            CallerClaims(sub: "user-pk", exp: .init(value: Date().addingTimeInterval(600)))
+        )
+        let raw =
+            RawHTTPClient.request(
+                "POST",
+                "/v1/token",
+                headers: LiveServer.bearer(signed) + [("X-Request-Id", "pk-1")]
+            )
+            + RawHTTPClient.request("GET", "/healthz", headers: [("X-Request-Id", "after-1")])
+            + RawHTTPClient.request(
+                "POST",
+                "/v1/token",
+                headers: LiveServer.bearer(signed + "x") + [("X-Request-Id", "pk-2")]
+            )
+            + RawHTTPClient.request(
+                "POST",
+                "/v1/token",
+                headers: LiveServer.bearer(LiveServer.callerToken()) + [("X-Request-Id", "hmac")]
+            )
+            + "BLAH\r\n\r\n"
+        let responses = try await server.client.exchange(raw, expecting: 5)
+        #expect(responses.map { $0.header("X-Request-Id") ?? "-" }.prefix(4) == ["pk-1", "after-1", "pk-2", "hmac"])
+        #expect(responses.map(\.status) == [200, 200, 401, 200, 400])
+    }
 }

@@ -17,9 +17,9 @@ import Darwin
 public struct LineLogHandler: LogHandler {
     public var metadata: Logger.Metadata = [:]
     public var logLevel: Logger.Level = .info
-    private let label: String
-    private let format: Settings.LogFormat
-    private let writer: LogWriter
+    let label: String
+    let format: Settings.LogFormat
+    let writer: LogWriter
 
     public init(label: String, format: Settings.LogFormat, writer: LogWriter) {
         self.label = label

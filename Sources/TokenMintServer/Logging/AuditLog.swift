@@ -1,0 +1,94 @@
+import Logging
+import TokenMint
+
+/// The audit line of every token served: `token issued` at `info`, with `request_id`, `sub`, `verifier` and the
+/// token's fingerprint.
+///
+/// Under the JSON ``LineLogHandler`` (production) the line is written as bytes from a prefix made once (level,
+/// message, logger label, the handler's own metadata) into a buffer the caller keeps, with no `Logger.Metadata`
+/// dictionary and no allocation; its fields are those `Logger.info` would write, in a fixed order. With any
+/// other handler or format it goes through `Logger.info`.
+///
+/// - Important: Values are JSON-escaped as ``LineLogHandler`` escapes them: `sub` comes from the caller.
+struct AuditLog: Sendable {
+    private enum Sink {
+        case lines(LogWriter, prefix: [UInt8])
+        case logger(Logger)
+    }
+
+    private let sink: Sink
+
+    static let message = "token issued"
+
+    init(logger: Logger) {
+        guard let handler = logger.handler as? LineLogHandler, handler.format == .json else {
+            sink = .logger(logger)
+            return
+        }
+        guard logger.logLevel <= .info else {
+            sink = .logger(logger)
+            return
+        }
+        var prefix: [UInt8] = []
+        prefix.append(contentsOf: #"","level":"info","msg":"#.utf8)
+        JSONString.appendQuoted(Self.message, to: &prefix)
+        prefix.append(contentsOf: #","logger":"#.utf8)
+        JSONString.appendQuoted(handler.label, to: &prefix)
+        let ownKeys: Set<String> = ["request_id", "sub", "verifier", "team", "token"]
+        for (key, value) in handler.metadata where !ownKeys.contains(key) {
+            prefix.append(UInt8(ascii: ","))
+            JSONString.appendQuoted(key, to: &prefix)
+            prefix.append(UInt8(ascii: ":"))
+            if case .string(let string) = value {
+                JSONString.appendQuoted(string, to: &prefix)
+            } else {
+                JSONString.appendQuoted(value.description, to: &prefix)
+            }
+        }
+        prefix.append(contentsOf: #","request_id":""#.utf8)
+        sink = .lines(handler.writer, prefix: prefix)
+    }
+
+    /// Logs that the token with `fingerprint` was served; `scratch` is reused between calls.
+    func tokenIssued(
+        requestID: RequestID,
+        subject: String?,
+        verifier: String,
+        team: String? = nil,
+        fingerprint: String,
+        scratch: inout [UInt8]
+    ) {
+        switch sink {
+        case .logger(let logger):
+            var metadata: Logger.Metadata = [
+                "request_id": .string(requestID.description),
+                "sub": .string(subject ?? "-"),
+                "verifier": .string(verifier),
+                "token": .string(fingerprint),
+            ]
+            // A Miro id token's caller is a Miro user in a team.
+            if let team { metadata["team"] = .string(team) }
+            logger.info("token issued", metadata: metadata)
+        case .lines(let writer, let prefix):
+            scratch.removeAll(keepingCapacity: true)
+            scratch.reserveCapacity(256)
+            scratch.append(contentsOf: #"{"ts":""#.utf8)
+            LineLogHandler.appendTimestamp(into: &scratch)
+            scratch.append(contentsOf: prefix)
+            // Sane or made here: neither needs an escape.
+            requestID.append(to: &scratch)
+            scratch.append(contentsOf: #"","sub":"#.utf8)
+            JSONString.appendQuoted(subject ?? "-", to: &scratch)
+            scratch.append(contentsOf: #","verifier":"#.utf8)
+            JSONString.appendQuoted(verifier, to: &scratch)
+            if let team {
+                scratch.append(contentsOf: #","team":"#.utf8)
+                JSONString.appendQuoted(team, to: &scratch)
+            }
+            scratch.append(contentsOf: #","token":"#.utf8)
+            JSONString.appendQuoted(fingerprint, to: &scratch)
+            scratch.append(contentsOf: "}\n".utf8)
+            writer.append(scratch)
+        }
+    }
+}

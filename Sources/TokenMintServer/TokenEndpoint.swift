@@ -1,0 +1,309 @@
+import CoreMetrics
+import NIOCore
+import NIOHTTP1
+import Prometheus
+import TokenMint
+
+/// Every route, as a function from a request value to a response value: no socket, no event loop, no pipeline.
+/// ``ConnectionGuard`` feeds it complete requests in order and writes what it returns.
+///
+/// One instance per connection (it keeps the connection's prepared token answer and a scratch buffer for the
+/// audit line). It records every answer in the metrics, and logs the audit line of every token served.
+///
+/// - Important: Every `POST /v1/token` is verified, from the verifier in force when it arrives; nothing about a
+///   caller is remembered between requests. How a rejection is answered is decided in one place,
+///   ``problem(for:)``.
+struct TokenEndpoint {
+    /// The token request carries no body; a little is tolerated (some clients send `{}`), more is refused.
+    static let maximumBodyBytes = 1024
+
+    /// What a request comes to.
+    enum Outcome {
+        case response(EndpointResponse)
+        /// The caller's token needs a public-key check, which is asynchronous: run ``Verification/run()``, then
+        /// pass its result to ``TokenEndpoint/finish(_:result:)``.
+        case verifying(Verification)
+    }
+
+    /// A public-key verification the endpoint is waiting for.
+    struct Verification: Sendable {
+        fileprivate let verifier: RotatingCallerVerifier
+        fileprivate let pending: CallerVerifier.PendingPublicKeyToken
+        fileprivate let now: Double
+
+        func run() async -> Result<CallerIdentity, CallerRejection> {
+            await verifier.verifyWithPublicKey(pending, now: now)
+        }
+    }
+
+    private let environment: HandlerEnvironment
+    private let audit: AuditLog
+    private var prepared: PreparedTokenAnswer?
+    private var auditLine: [UInt8] = []
+    /// The request being verified, while a ``Verification`` is out.
+    private var verifying: EndpointRequest?
+
+    init(environment: HandlerEnvironment) {
+        self.environment = environment
+        self.audit = AuditLog(logger: environment.logger)
+    }
+
+    /// Answers `request`, or starts its public-key verification.
+    mutating func respond(to request: EndpointRequest) -> Outcome {
+        switch request.route {
+        case .token:
+            switch request.method {
+            case .POST: return token(request)
+            case .OPTIONS: return .response(preflight(request))
+            default: return .response(problem(.tokenMethod, request))
+            }
+        case .healthz, .readyz, .metrics:
+            guard request.method == .GET || request.method == .HEAD else {
+                return .response(problem(.readMethod, request))
+            }
+            switch request.route {
+            case .healthz:
+                return .response(text(.ok, "text/plain; charset=utf-8", "ok\n", request))
+            case .readyz:
+                return .response(readyz(request))
+            default:
+                var body = ByteBufferAllocator().buffer(capacity: 4096)
+                body.writeBytes(environment.registry.emitToBuffer())
+                return .response(
+                    answer(.ok, contentType: "text/plain; version=0.0.4; charset=utf-8", body: body, request)
+                )
+            }
+        case .other:
+            return .response(problem(.notFound, request))
+        }
+    }
+
+    /// The answer to the request whose ``Verification`` finished with `result`.
+    mutating func finish(
+        _ verification: Verification,
+        result: Result<CallerIdentity, CallerRejection>
+    )
+        -> EndpointResponse
+    {
+        let request = verifying!
+        verifying = nil
+        switch result {
+        case .success(let caller): return serve(request, caller: caller, now: verification.now)
+        case .failure(let rejection): return reject(request, rejection)
+        }
+    }
+
+    /// The answer to a request whose body is over ``maximumBodyBytes``; the connection closes after it.
+    func bodyTooLarge(_ request: EndpointRequest) -> EndpointResponse {
+        problem(.bodyTooLarge, request)
+    }
+
+    /// The answer to HTTP the parser refused (no request, so no route); the connection closes after it.
+    func malformed(_ error: HTTPParserError, requestID: RequestID) -> EndpointResponse {
+        let problem: Problem = error == .headerOverflow ? .headersTooLarge : .malformed
+        let body = ByteBuffer(string: problem.body)
+        let response = EndpointResponse(
+            status: problem.status,
+            head: Self.problemHead(problem, body: body, origin: nil, cors: environment.cors, version: .http1_1),
+            body: body,
+            requestID: requestID,
+            version: .http1_1,
+            closesConnection: true
+        )
+        environment.metrics.count(route: .other, status: problem.status)
+        return response
+    }
+
+    /// How each caller rejection is answered: 401 with the rejection's detail; keys not fetched yet is our fault,
+    /// not the caller's: 503 and retry, not 401 and sign in again.
+    static func problem(for rejection: CallerRejection) -> Problem {
+        switch rejection.kind {
+        case .keysUnavailable: .callerKeysUnavailable
+        default: .unauthorized(rejection.detail)
+        }
+    }
+
+    // MARK: Routes
+
+    private mutating func token(_ request: EndpointRequest) -> Outcome {
+        let now = environment.now()
+        let verifier = environment.verifiers.current
+        switch verifier.verify(authorization: request.authorization, now: now) {
+        case .accepted(let caller):
+            return .response(serve(request, caller: caller, now: now))
+        case .rejected(let rejection):
+            return .response(reject(request, rejection))
+        case .needsPublicKey(let pending):
+            verifying = request
+            return .verifying(Verification(verifier: verifier, pending: pending, now: now))
+        }
+    }
+
+    private func reject(_ request: EndpointRequest, _ rejection: CallerRejection) -> EndpointResponse {
+        environment.metrics.recordRejection(rejection.kind)
+        return problem(Self.problem(for: rejection), request)
+    }
+
+    private mutating func serve(_ request: EndpointRequest, caller: CallerIdentity, now: Double) -> EndpointResponse {
+        guard let snapshot = environment.cache.servable(at: now) else { return problem(.noToken, request) }
+        if prepared?.generation != snapshot.generation { prepared = PreparedTokenAnswer(snapshot: snapshot) }
+        environment.metrics.served.increment()
+        audit.tokenIssued(
+            requestID: request.requestID,
+            subject: caller.subject,
+            verifier: caller.verifier,
+            team: caller.team,
+            fingerprint: prepared!.fingerprint,
+            scratch: &auditLine
+        )
+        if TokenRepresentation(accept: request.accept) == .json {
+            let token = snapshot.token
+            let body =
+                #"{"token":"\#(token.compact)","expiresAt":"\#(RFC3339.string(token.expiresAt))","expiresIn":"#
+                + "\(max(0, Int(token.remaining(at: now).rounded(.down))))}"
+            return text(.ok, "application/json", body, request)
+        }
+        guard request.version == .http1_1 else {
+            return answer(.ok, contentType: "application/jwt", body: prepared!.body, request)
+        }
+        let response = EndpointResponse(
+            status: .ok,
+            head: prepared!.head(origin: request.origin, cors: environment.cors),
+            body: prepared!.body,
+            requestID: request.requestID,
+            version: request.version,
+            closesConnection: !request.keepAlive
+        )
+        record(response, request)
+        return response
+    }
+
+    private func preflight(_ request: EndpointRequest) -> EndpointResponse {
+        let cors = environment.cors
+        let head = ResponseHead.make(
+            version: request.version,
+            status: .noContent,
+            contentType: nil,
+            contentLength: nil,
+            headers: cors.responseHeaders(origin: request.origin) + [("Allow", "POST, OPTIONS")]
+                + cors.preflightHeaders(origin: request.origin)
+        )
+        let response = EndpointResponse(
+            status: .noContent,
+            head: head,
+            body: nil,
+            requestID: request.requestID,
+            version: request.version,
+            closesConnection: !request.keepAlive
+        )
+        record(response, request)
+        return response
+    }
+
+    private func readyz(_ request: EndpointRequest) -> EndpointResponse {
+        let redis = environment.redisState()
+        if environment.readiness.isDraining {
+            return text(.serviceUnavailable, "application/json", #"{"status":"draining","redis":"\#(redis)"}"#, request)
+        } else if environment.callerKeysState() == .loading {
+            return text(
+                .serviceUnavailable,
+                "application/json",
+                #"{"status":"unready","reason":"caller keys not loaded yet","caller_keys":"loading","redis":"\#(redis)"}"#,
+                request
+            )
+        } else if environment.cache.servable(at: environment.now()) == nil {
+            return text(
+                .serviceUnavailable,
+                "application/json",
+                #"{"status":"unready","token":"none","redis":"\#(redis)"}"#,
+                request
+            )
+        } else {
+            return text(.ok, "application/json", #"{"status":"ready","token":"servable","redis":"\#(redis)"}"#, request)
+        }
+    }
+
+    // MARK: Answers
+
+    private func text(
+        _ status: HTTPResponseStatus,
+        _ contentType: String,
+        _ text: String,
+        _ request: EndpointRequest
+    ) -> EndpointResponse {
+        answer(status, contentType: contentType, body: ByteBuffer(string: text), request)
+    }
+
+    private func answer(
+        _ status: HTTPResponseStatus,
+        contentType: String,
+        body: ByteBuffer,
+        _ request: EndpointRequest
+    ) -> EndpointResponse {
+        let head = ResponseHead.make(
+            version: request.version,
+            status: status,
+            contentType: contentType,
+            contentLength: body.readableBytes,
+            headers: environment.cors.responseHeaders(origin: request.origin)
+        )
+        var response = EndpointResponse(
+            status: status,
+            head: head,
+            body: body,
+            requestID: request.requestID,
+            version: request.version,
+            closesConnection: !request.keepAlive
+        )
+        response.omitsBody = request.method == .HEAD
+        record(response, request)
+        return response
+    }
+
+    private func problem(_ problem: Problem, _ request: EndpointRequest) -> EndpointResponse {
+        let body = ByteBuffer(string: problem.body)
+        var response = EndpointResponse(
+            status: problem.status,
+            head: Self.problemHead(
+                problem,
+                body: body,
+                origin: request.origin,
+                cors: environment.cors,
+                version: request.version
+            ),
+            body: body,
+            requestID: request.requestID,
+            version: request.version,
+            closesConnection: !request.keepAlive || problem.closesConnection
+        )
+        response.omitsBody = request.method == .HEAD
+        record(response, request)
+        return response
+    }
+
+    private static func problemHead(
+        _ problem: Problem,
+        body: ByteBuffer,
+        origin: String?,
+        cors: CORSPolicy,
+        version: HTTPVersion
+    ) -> ByteBuffer {
+        ResponseHead.make(
+            version: version,
+            status: problem.status,
+            contentType: "application/problem+json",
+            contentLength: body.readableBytes,
+            headers: cors.responseHeaders(origin: origin) + problem.extraHeaders
+        )
+    }
+
+    private func record(_ response: EndpointResponse, _ request: EndpointRequest) {
+        let end = NIODeadline.now().uptimeNanoseconds
+        let elapsed = end > request.startNanoseconds ? end - request.startNanoseconds : 0
+        environment.metrics.record(
+            route: request.route,
+            status: response.status,
+            nanoseconds: Int64(truncatingIfNeeded: elapsed)
+        )
+    }
+}
