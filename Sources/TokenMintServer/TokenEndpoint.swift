@@ -166,16 +166,12 @@ struct TokenEndpoint {
         guard request.version == .http1_1 else {
             return answer(.ok, contentType: "application/jwt", body: prepared!.body, request)
         }
-        let response = EndpointResponse(
-            status: .ok,
+        return finish(
+            .ok,
             head: prepared!.head(origin: request.origin, cors: environment.cors),
             body: prepared!.body,
-            requestID: request.requestID,
-            version: request.version,
-            closesConnection: !request.keepAlive
+            request
         )
-        record(response, request)
-        return response
     }
 
     private func preflight(_ request: EndpointRequest) -> EndpointResponse {
@@ -188,16 +184,7 @@ struct TokenEndpoint {
             headers: cors.responseHeaders(origin: request.origin) + [("Allow", "POST, OPTIONS")]
                 + cors.preflightHeaders(origin: request.origin)
         )
-        let response = EndpointResponse(
-            status: .noContent,
-            head: head,
-            body: nil,
-            requestID: request.requestID,
-            version: request.version,
-            closesConnection: !request.keepAlive
-        )
-        record(response, request)
-        return response
+        return finish(.noContent, head: head, body: nil, request)
     }
 
     private func readyz(_ request: EndpointRequest) -> EndpointResponse {
@@ -247,34 +234,37 @@ struct TokenEndpoint {
             contentLength: body.readableBytes,
             headers: environment.cors.responseHeaders(origin: request.origin)
         )
+        return finish(status, head: head, body: body, request)
+    }
+
+    private func problem(_ problem: Problem, _ request: EndpointRequest) -> EndpointResponse {
+        let body = ByteBuffer(string: problem.body)
+        let head = Self.problemHead(
+            problem,
+            body: body,
+            origin: request.origin,
+            cors: environment.cors,
+            version: request.version
+        )
+        return finish(problem.status, head: head, body: body, request, closing: problem.closesConnection)
+    }
+
+    /// Every routed answer: the request's id and version, its keep-alive (or `closing`), no body for `HEAD`, and
+    /// recorded in the metrics.
+    private func finish(
+        _ status: HTTPResponseStatus,
+        head: ByteBuffer,
+        body: ByteBuffer?,
+        _ request: EndpointRequest,
+        closing: Bool = false
+    ) -> EndpointResponse {
         var response = EndpointResponse(
             status: status,
             head: head,
             body: body,
             requestID: request.requestID,
             version: request.version,
-            closesConnection: !request.keepAlive
-        )
-        response.omitsBody = request.method == .HEAD
-        record(response, request)
-        return response
-    }
-
-    private func problem(_ problem: Problem, _ request: EndpointRequest) -> EndpointResponse {
-        let body = ByteBuffer(string: problem.body)
-        var response = EndpointResponse(
-            status: problem.status,
-            head: Self.problemHead(
-                problem,
-                body: body,
-                origin: request.origin,
-                cors: environment.cors,
-                version: request.version
-            ),
-            body: body,
-            requestID: request.requestID,
-            version: request.version,
-            closesConnection: !request.keepAlive || problem.closesConnection
+            closesConnection: !request.keepAlive || closing
         )
         response.omitsBody = request.method == .HEAD
         record(response, request)
