@@ -82,6 +82,21 @@ public struct RawHTTPClient: Sendable {
         }
     }
 
+    /// Runs `body` on a thread of its own and returns its result. Tests whose client side keeps time (a request
+    /// every so often, a byte at a time) run it here: on the shared concurrency pool, another test's blocking call
+    /// can stall a sleeping task for longer than the timeout under test, and the test would measure the pool.
+    public static func offPool<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
+        try await withCheckedThrowingContinuation { continuation in
+            let thread = Thread { continuation.resume(with: Result { try body() }) }
+            thread.start()
+        }
+    }
+
+    /// Sleeps the calling thread; for ``offPool(_:)`` bodies.
+    public static func pause(milliseconds: Int) {
+        usleep(useconds_t(milliseconds * 1000))
+    }
+
     /// Opens a connection and returns its descriptor, for tests that hold a connection open across an event.
     public static func connect(port: Int, timeout: Int = 5) throws -> Int32 {
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
