@@ -105,7 +105,7 @@ public struct TokenMintApplication: Sendable {
             logger: logger,
             now: now,
             redisState: { pipelines.current.redisState() },
-            callerKeysState: { verifiers.current.current.keyStore?.health ?? .fresh }
+            callerKeysState: { verifiers.keyStore?.health ?? .fresh }
         )
         let server = HTTPServer(
             host: settings.host,
@@ -119,7 +119,9 @@ public struct TokenMintApplication: Sendable {
                 new,
                 change in
                 // Everything that can fail is built before anything is swapped: a refused reload changes nothing.
-                let keeping = verifiers.current.current.keyStore
+                let trust =
+                    change.callerKeyTrust ? try HTTPSCallerKeyFetcher.tlsConfiguration(caFile: new.caller.caFile) : nil
+                let keeping = verifiers.keyStore
                 let verifier =
                     change.rebuildsVerifier ? try await verifierFactory.make(settings: new, keeping: keeping) : nil
                 if change.rebuildsTokenSource {
@@ -135,6 +137,10 @@ public struct TokenMintApplication: Sendable {
                         previousSecretPassesUntil: change.callerSecret ? now() + grace : nil
                     )
                 }
+                if let trust, let fetcher {
+                    fetcher.trust(trust)
+                    verifiers.keyStore?.trustChanged()
+                }
             }
         }
         return TokenMintApplication(
@@ -144,7 +150,7 @@ public struct TokenMintApplication: Sendable {
             registry: registry,
             pipelines: pipelines,
             reloader: reloader,
-            callerKeys: verifiers.current.current.keyStore.map { store in
+            callerKeys: verifiers.keyStore.map { store in
                 CallerKeyService(store: store, shutdown: { await fetcher?.shutdown() })
             }
         )

@@ -278,6 +278,61 @@ import Glibc
         #expect(try await replica.stop() == 0)
     }
 
+    /// The identity provider's CA bundle rotates like any mounted file: a wrong bundle at start keeps public-key
+    /// callers at 503 (the keys cannot be fetched), the right one is trusted from the next fetch without a restart,
+    /// and an unreadable one is refused, naming `CALLER_JWT_CA_FILE`, with the keys in use kept.
+    @Test(.timeLimit(.minutes(2)))
+    func aNewIdentityProviderCAIsTrustedFromTheNextFetch() async throws {
+        let provider = try await IdentityProvider()
+        let key = try await CallerSigningKey.es256(kid: "idp-1")
+        try provider.serve("/jwks.json", CallerSigningKey.jwks([key]))
+        let read = { (path: String) in try String(contentsOfFile: path, encoding: .utf8) }
+        let mount = try KubeletMount(files: [
+            "client-secret": TokenMintProcess.clientSecret, "idp-ca.pem": try read(provider.otherCAFile),
+        ])
+        defer { mount.remove() }
+        let replica = try await Replica.one(
+            redisURL: nil,
+            environment: Self.environment(
+                mount: mount,
+                extra: [
+                    "CALLER_JWT_JWKS_URL": provider.url("/jwks.json"), "CALLER_JWT_CA_FILE": mount.path("idp-ca.pem"),
+                    "CALLER_JWT_AUDIENCE": "tokenmint", "CALLER_JWT_JWKS_REFRESH_SECONDS": "3600",
+                ]
+            )
+        )
+        func post() async throws -> Int {
+            try await RawHTTPClient(port: replica.port, timeoutSeconds: 15).send(
+                "POST",
+                "/v1/token",
+                headers: [("Authorization", "Bearer \(try await key.sign())")]
+            ).status
+        }
+        // Long enough for a few failed fetches, so the backoff has grown.
+        try await Task.sleep(for: .seconds(3))
+        #expect(try await post() == 503, "no key can be fetched through the wrong CA")
+        #expect(try await replica.readyz().status == 503)
+
+        try mount.update(["client-secret": TokenMintProcess.clientSecret, "idp-ca.pem": try read(provider.caFile)])
+        let trusted = try await Self.waitUntil(.seconds(Self.reloadSeconds + 8), every: .milliseconds(100)) {
+            try await post() == 200
+        }
+        #expect(trusted != nil, "the new CA bundle was never trusted: \(replica.process.stdout)")
+        if let trusted { print("new identity provider CA trusted after \(trusted)") }
+        #expect(try await replica.readyz().status == 200)
+
+        try mount.update(["client-secret": TokenMintProcess.clientSecret, "idp-ca.pem": "not a certificate"])
+        let failed = #"tokenmint_config_reloads_total{result="failed"}"#
+        #expect(
+            try await Self.waitUntil(.seconds(Self.reloadSeconds + 2)) { try await replica.metric(failed) == 1 } != nil
+        )
+        #expect(try await post() == 200, "the keys in use are kept")
+        #expect(try await replica.stop() == 0)
+        let logs = replica.process.stdout + replica.process.stderr
+        let refusal = logs.split(separator: "\n").first { $0.contains("settings reload failed") }
+        #expect(refusal?.contains("CALLER_JWT_CA_FILE") == true, "\(logs)")
+    }
+
     @Test(.timeLimit(.minutes(2)))
     func newRedisTLSFilesAreUsedFromTheNextConnection() async throws {
         let certificates = try TLSCertificates()

@@ -52,6 +52,29 @@ import Testing
         #expect(abs(until - 1.2) < 1e-9)
     }
 
+    /// A new CA bundle makes the next fetch due at once, with the backoff started over; it does not start a fetch
+    /// of its own while one is in flight.
+    @Test func aTrustChangeEndsTheBackoff() {
+        var machine = Machine(refreshSeconds: 300, now: 0)
+        var now = 0.0
+        for delay in [1.0, 2, 4, 8, 16, 0] {
+            #expect(machine.background(at: now) == .fetch)
+            _ = machine.fetchFailed(at: now, jitter: 0.5)
+            now += delay
+        }
+        // The sixth failure set 32 s of backoff; one second later, a new CA bundle arrives.
+        let failedAt = now
+        now += 1
+        #expect(machine.background(at: now) == .sleep(until: failedAt + 32))
+        machine.trustChanged(at: now)
+        #expect(machine.consecutiveFailures == 0)
+        #expect(machine.background(at: now) == .fetch)
+        machine.trustChanged(at: now)
+        #expect(machine.background(at: now) == .sleep(until: now), "the fetch in flight is not doubled")
+        _ = machine.fetchFailed(at: now, jitter: 0.5)
+        #expect(machine.background(at: now) == .sleep(until: now + 1), "the backoff starts over")
+    }
+
     @Test func backoffNeverExceedsTheRefreshInterval() {
         var machine = Machine(refreshSeconds: 5, now: 0)
         for _ in 1...6 {

@@ -67,6 +67,11 @@ import TokenMintTesting
         change = SettingsChange(from: old, to: old, changedFiles: ["CALLER_JWT_PUBLIC_KEY_FILE"])
         #expect(change.callerKeys && change.rebuildsVerifier && !change.rebuildsTokenSource)
 
+        change = SettingsChange(from: old, to: old, changedFiles: ["CALLER_JWT_CA_FILE"])
+        #expect(change.callerKeyTrust && !change.rebuildsVerifier && !change.rebuildsTokenSource && !change.isEmpty)
+        #expect(change.names == ["identity provider CA"])
+        #expect(WatchedFiles.variables.contains("CALLER_JWT_CA_FILE"))
+
         change = SettingsChange(from: old, to: old, changedFiles: ["REDIS_TLS_CERT_FILE", "REDIS_TLS_KEY_FILE"])
         #expect(change.redis && change.rebuildsTokenSource && !change.rebuildsVerifier)
     }

@@ -49,6 +49,9 @@ public final class CallerVerifierHolder: Sendable {
     /// The verifier for one request.
     public var current: RotatingCallerVerifier { state.withLock { $0 } }
 
+    /// The identity provider's key store of the verifier in force; nil when keys are not fetched.
+    public var keyStore: CallerKeyStore? { current.current.keyStore }
+
     /// Puts `verifier` in force.
     ///
     /// - Parameter previousSecretPassesUntil: when the shared secret changed, the Unix time until which the one it

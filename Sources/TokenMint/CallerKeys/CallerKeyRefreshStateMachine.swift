@@ -127,6 +127,14 @@ public struct CallerKeyRefreshStateMachine: Sendable {
         return outcome
     }
 
+    /// The trust the fetches use changed (a new `CALLER_JWT_CA_FILE`): the failures so far say nothing about the
+    /// next fetch, so the backoff starts over and the next background fetch is due at once. An unhealthy set is the
+    /// usual reason for the change, and waiting out a minute of backoff would keep public-key callers at 503.
+    public mutating func trustChanged(at now: Double) {
+        consecutiveFailures = 0
+        nextBackgroundFetch = min(nextBackgroundFetch, now)
+    }
+
     /// Exponential backoff from ``firstRetrySeconds``, capped, with ±20 % jitter so a fleet restarted together
     /// does not retry in step. `jitter` is a random number in 0...1, passed in so tests choose it.
     func retryDelay(jitter: Double) -> Double {

@@ -74,6 +74,13 @@ public final class CallerKeyStore: Sendable {
 
     public var health: CallerKeyRefreshStateMachine.Health { state.withLock { $0.machine.health } }
 
+    /// The fetcher trusts a new CA bundle: fetch again at the background loop's next wake (within
+    /// ``maximumSleepSeconds``), with the backoff reset.
+    public func trustChanged() {
+        let now = self.now()
+        state.withLock { $0.machine.trustChanged(at: now) }
+    }
+
     /// Refreshes in the background until the task is cancelled. Start-up does not wait for it: a provider that is
     /// down delays public-key callers (503), never the replica.
     public func run() async {

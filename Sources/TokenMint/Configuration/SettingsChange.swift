@@ -1,7 +1,7 @@
 /// What a reload changes, and so which parts of a running replica are rebuilt.
 ///
 /// Only what files feed can change while running (the environment of a process is fixed): the client secret, the
-/// caller secret, the caller key files and the Redis password.
+/// caller secret, the caller key files, the CA bundles and the Redis password.
 public struct SettingsChange: Sendable, Equatable {
     /// The next token is minted with the new secret at once, under the new secret's Redis key.
     public var clientSecret = false
@@ -9,6 +9,8 @@ public struct SettingsChange: Sendable, Equatable {
     public var callerSecret = false
     /// The PEM or JWKS file changed: the caller's public keys are replaced whole.
     public var callerKeys = false
+    /// `CALLER_JWT_CA_FILE` changed: the identity provider's fetches trust the new bundle from the next fetch.
+    public var callerKeyTrust = false
     /// The Redis settings changed (a new password, new TLS files): used from the next connection.
     public var redis = false
 
@@ -18,13 +20,14 @@ public struct SettingsChange: Sendable, Equatable {
         clientSecret = old.clientSecret != new.clientSecret
         callerSecret = old.caller.hmacSecret != new.caller.hmacSecret
         callerKeys = !changedFiles.isDisjoint(with: WatchedFiles.callerKeyVariables)
+        callerKeyTrust = !changedFiles.isDisjoint(with: WatchedFiles.callerTrustVariables)
         redis = old.redis != new.redis || !changedFiles.isDisjoint(with: WatchedFiles.redisTLSVariables)
     }
 
     public init() {}
 
     /// Nothing to rebuild.
-    public var isEmpty: Bool { !clientSecret && !callerSecret && !callerKeys && !redis }
+    public var isEmpty: Bool { !clientSecret && !callerSecret && !callerKeys && !callerKeyTrust && !redis }
 
     /// The caller verifier is rebuilt (the Miro id token path is keyed by the client secret).
     public var rebuildsVerifier: Bool { clientSecret || callerSecret || callerKeys }
@@ -38,6 +41,7 @@ public struct SettingsChange: Sendable, Equatable {
         if clientSecret { names.append("MIRO_CLIENT_SECRET") }
         if callerSecret { names.append("CALLER_JWT_HS256_SECRET") }
         if callerKeys { names.append("caller public keys") }
+        if callerKeyTrust { names.append("identity provider CA") }
         if redis { names.append("Redis connection") }
         return names
     }

@@ -3,6 +3,7 @@ import NIOCore
 import NIOHTTP1
 import NIOPosix
 import NIOSSL
+import Synchronization
 import TokenMint
 
 /// Fetches the identity provider's JWKS and discovery documents with AsyncHTTPClient.
@@ -16,11 +17,28 @@ public final class HTTPSCallerKeyFetcher: CallerKeyFetcher {
     public static let connectTimeout: TimeAmount = .seconds(3)
     public static let totalTimeout: Duration = .seconds(5)
 
+    /// The client in use, and those replaced by a new CA bundle whose fetches may still be finishing: each is shut
+    /// down ``totalTimeout`` after its replacement, or by ``shutdown()``, whichever comes first.
+    private struct Clients {
+        var current: HTTPClient
+        var retired: [ObjectIdentifier: HTTPClient] = [:]
+    }
+
     private let group: MultiThreadedEventLoopGroup
-    private let client: HTTPClient
+    private let clients: Mutex<Clients>
 
     /// - Throws: ``SettingsError`` naming `CALLER_JWT_CA_FILE` when it cannot be read or holds no certificate.
     public init(caFile: String?) throws {
+        let tls = try Self.tlsConfiguration(caFile: caFile)
+        group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+        clients = Mutex(Clients(current: Self.makeClient(tls: tls, group: group)))
+    }
+
+    /// Reads and checks a CA bundle for ``trust(_:)``, changing nothing: a reload builds everything that can fail
+    /// before it swaps anything.
+    ///
+    /// - Throws: ``SettingsError`` naming `CALLER_JWT_CA_FILE` when it cannot be read or holds no certificate.
+    public static func tlsConfiguration(caFile: String?) throws -> TLSConfiguration {
         var tls = TLSConfiguration.makeClientConfiguration()
         tls.certificateVerification = .fullVerification
         if let caFile {
@@ -35,8 +53,11 @@ public final class HTTPSCallerKeyFetcher: CallerKeyFetcher {
             }
             tls.trustRoots = .certificates(certificates)
         }
-        group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
-        client = HTTPClient(
+        return tls
+    }
+
+    private static func makeClient(tls: TLSConfiguration, group: MultiThreadedEventLoopGroup) -> HTTPClient {
+        HTTPClient(
             eventLoopGroup: group,
             configuration: HTTPClient.Configuration(
                 tlsConfiguration: tls,
@@ -45,6 +66,27 @@ public final class HTTPSCallerKeyFetcher: CallerKeyFetcher {
                 decompression: .disabled
             )
         )
+    }
+
+    /// Fetches from now on trust `tls` (from ``tlsConfiguration(caFile:)``), on new connections: a rotated CA
+    /// bundle is used without a restart. Fetches already under way finish on the client they started with.
+    public func trust(_ tls: TLSConfiguration) {
+        let replacement = Self.makeClient(tls: tls, group: group)
+        let old = clients.withLock { clients in
+            let old = clients.current
+            clients.current = replacement
+            clients.retired[ObjectIdentifier(old)] = old
+            return old
+        }
+        Task {
+            try? await Task.sleep(for: Self.totalTimeout)
+            await self.retire(ObjectIdentifier(old))
+        }
+    }
+
+    private func retire(_ id: ObjectIdentifier) async {
+        guard let client = clients.withLock({ $0.retired.removeValue(forKey: id) }) else { return }
+        try? await client.shutdown()
     }
 
     public func fetch(_ url: String) async throws -> [UInt8] {
@@ -66,6 +108,7 @@ public final class HTTPSCallerKeyFetcher: CallerKeyFetcher {
         var request = HTTPClientRequest(url: url)
         request.headers.add(name: "Accept", value: "application/jwk-set+json, application/json")
         request.headers.add(name: "User-Agent", value: "tokenmint")
+        let client = clients.withLock { $0.current }
         let response = try await client.execute(request, timeout: .seconds(5))
         guard response.status == .ok else {
             throw CallerKeyFetchError("HTTP status \(response.status.code)")
@@ -85,7 +128,11 @@ public final class HTTPSCallerKeyFetcher: CallerKeyFetcher {
 
     /// Closes the client's connections and its thread; no fetch works afterwards.
     public func shutdown() async {
-        try? await client.shutdown()
+        let all = clients.withLock { clients in
+            defer { clients.retired.removeAll() }
+            return [clients.current] + clients.retired.values
+        }
+        for client in all { try? await client.shutdown() }
         try? await group.shutdownGracefully()
     }
 }
