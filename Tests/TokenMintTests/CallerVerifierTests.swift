@@ -6,8 +6,18 @@ import _CryptoExtras
 
 @testable import TokenMint
 
-@Suite struct CallerVerifierTests {
+/// A class, so that each test's key files go with it (`deinit`): the verifier reads them when it is made.
+@Suite final class CallerVerifierTests {
     let now = Date().timeIntervalSince1970
+    let directory = FileManager.default.temporaryDirectory.appendingPathComponent("tokenmint-keys-\(UUID())")
+
+    init() throws {
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+    }
+
+    deinit {
+        try? FileManager.default.removeItem(at: directory)
+    }
 
     func verifier(_ caller: CallerSettings) async throws -> CallerVerifier {
         try await CallerVerifier.make(settings: Fixtures.settings(caller: caller))
@@ -242,7 +252,7 @@ import _CryptoExtras
     }
 
     func writeTemporary(_ text: String) throws -> String {
-        let url = FileManager.default.temporaryDirectory.appendingPathComponent("tokenmint-key-\(UUID())")
+        let url = directory.appendingPathComponent("key-\(UUID())")
         try text.write(to: url, atomically: true, encoding: .utf8)
         return url.path
     }
