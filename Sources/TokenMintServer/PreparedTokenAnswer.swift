@@ -10,7 +10,10 @@ import TokenMint
 ///
 /// - Important: Valid for the generation it was built from only: ``TokenEndpoint`` rebuilds it when the cache's
 ///   generation changes, so an answer never pairs an old token with a new one's headers.
-struct PreparedTokenAnswer {
+///
+/// A class: the endpoint reads it on every token answer, and a reference costs one retain where a copy of the
+/// value would retain each buffer. One connection's, on one event loop: not `Sendable`.
+final class PreparedTokenAnswer {
     let generation: UInt64
     let body: ByteBuffer
     let fingerprint: String
@@ -25,7 +28,7 @@ struct PreparedTokenAnswer {
     }
 
     /// The head for an HTTP/1.1 answer to a request from `origin`.
-    mutating func head(origin: String?, cors: CORSPolicy) -> ByteBuffer {
+    func head(origin: String?, cors: CORSPolicy) -> ByteBuffer {
         guard let origin else {
             if let withoutOrigin { return withoutOrigin }
             let head = make(origin: nil, cors: cors)

@@ -146,14 +146,23 @@ struct TokenEndpoint {
 
     private mutating func serve(_ request: EndpointRequest, caller: CallerIdentity, now: Double) -> EndpointResponse {
         guard let snapshot = environment.cache.servable(at: now) else { return problem(.noToken, request) }
-        if prepared?.generation != snapshot.generation { prepared = PreparedTokenAnswer(snapshot: snapshot) }
+        let prepared: PreparedTokenAnswer
+        if let current = self.prepared, current.generation == snapshot.generation {
+            prepared = current
+        } else {
+            prepared = PreparedTokenAnswer(snapshot: snapshot)
+            self.prepared = prepared
+        }
         environment.metrics.served.increment()
+        // Locals, not `self.` reads, beside the `inout` scratch buffer: reading `self` during an `inout` access to
+        // one of its properties would make the compiler copy the whole endpoint first.
+        let audit = self.audit
         audit.tokenIssued(
             requestID: request.requestID,
             subject: caller.subject,
             verifier: caller.verifier,
             team: caller.team,
-            fingerprint: prepared!.fingerprint,
+            fingerprint: prepared.fingerprint,
             scratch: &auditLine
         )
         if TokenRepresentation(accept: request.accept) == .json {
@@ -164,14 +173,9 @@ struct TokenEndpoint {
             return text(.ok, "application/json", body, request)
         }
         guard request.version == .http1_1 else {
-            return answer(.ok, contentType: "application/jwt", body: prepared!.body, request)
+            return answer(.ok, contentType: "application/jwt", body: prepared.body, request)
         }
-        return finish(
-            .ok,
-            head: prepared!.head(origin: request.origin, cors: environment.cors),
-            body: prepared!.body,
-            request
-        )
+        return finish(.ok, head: prepared.head(origin: request.origin, cors: environment.cors), body: prepared.body, request)
     }
 
     private func preflight(_ request: EndpointRequest) -> EndpointResponse {

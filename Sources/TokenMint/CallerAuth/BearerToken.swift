@@ -16,6 +16,8 @@ extension CallerVerifier {
             index = utf8.index(after: index)
         }
         while index < utf8.endIndex, utf8[index] == UInt8(ascii: " ") { index = utf8.index(after: index) }
-        return Array(utf8[index...])
+        // A header value is a native string: copy its bytes in one go, not through the UTF-8 view's iterator.
+        let offset = utf8.distance(from: utf8.startIndex, to: index)
+        return utf8.withContiguousStorageIfAvailable { Array($0[offset...]) } ?? Array(utf8[index...])
     }
 }

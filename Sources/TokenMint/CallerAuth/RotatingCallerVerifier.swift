@@ -6,7 +6,10 @@ import Synchronization
 /// the moment the new one is mounted would turn them away until their site token is renewed. So a token whose MAC
 /// fails with the current secret is tried once more with the previous one, until `previousUntil`; then only the
 /// current one counts. Public keys and the Miro id token have no such grace: they are replaced whole.
-public struct RotatingCallerVerifier: Sendable {
+///
+/// A class, immutable: every request takes the one in force from ``CallerVerifierHolder``, and a reference is one
+/// retain where a copy of the value would retain each of its parts.
+public final class RotatingCallerVerifier: Sendable {
     public let current: CallerVerifier
     let previous: CallerVerifier?
     let previousUntil: Double
