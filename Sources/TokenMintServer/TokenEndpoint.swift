@@ -175,7 +175,12 @@ struct TokenEndpoint {
         guard request.version == .http1_1 else {
             return answer(.ok, contentType: "application/jwt", body: prepared.body, request)
         }
-        return finish(.ok, head: prepared.head(origin: request.origin, cors: environment.cors), body: prepared.body, request)
+        return finish(
+            .ok,
+            head: prepared.head(origin: request.origin, cors: environment.cors),
+            body: prepared.body,
+            request
+        )
     }
 
     private func preflight(_ request: EndpointRequest) -> EndpointResponse {
