@@ -16,22 +16,35 @@ public final class RedisSentinelTopology: @unchecked Sendable {
     public let primary: RedisServer
     public let replica: RedisServer
     public let sentinelPorts: [Int]
+    /// `requirepass` of the sentinels (`REDIS_SENTINEL_PASSWORD`); the data nodes' is ``RedisServer/password``.
+    public let sentinelPassword: String?
     let directory: URL
     private var sentinels: [Process] = []
 
     /// `REDIS_SENTINELS` for tokenmint.
     public var sentinelsSetting: String { sentinelPorts.map { "127.0.0.1:\($0)" }.joined(separator: ",") }
 
-    /// - Parameter downAfterMilliseconds: how long the primary must be unreachable before the sentinels call it down.
-    public init(downAfterMilliseconds: Int = 1000) async throws {
-        primary = try await RedisServer()
-        replica = try await RedisServer(arguments: ["--replicaof", "127.0.0.1", "\(primary.port)"])
+    /// - Parameters:
+    ///   - downAfterMilliseconds: how long the primary must be unreachable before the sentinels call it down.
+    ///   - password: `requirepass` (and `masterauth`) of the primary and the replica.
+    ///   - sentinelPassword: `requirepass` of the sentinels.
+    public init(
+        downAfterMilliseconds: Int = 1000,
+        password: String? = nil,
+        sentinelPassword: String? = nil
+    ) async throws {
+        self.sentinelPassword = sentinelPassword
+        primary = try await RedisServer(password: password)
+        replica = try await RedisServer(
+            password: password,
+            arguments: ["--replicaof", "127.0.0.1", "\(primary.port)"]
+        )
         directory = FileManager.default.temporaryDirectory.appendingPathComponent("tokenmint-sentinel-\(UUID())")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         sentinelPorts = try (0..<3).map { _ in try RedisServer.freePort() }
         for (index, port) in sentinelPorts.enumerated() {
             let config = directory.appendingPathComponent("sentinel-\(index).conf")
-            let text = """
+            var text = """
                 port \(port)
                 bind 127.0.0.1
                 daemonize no
@@ -43,6 +56,8 @@ public final class RedisSentinelTopology: @unchecked Sendable {
                 sentinel parallel-syncs \(Self.masterName) 1
 
                 """
+            if let password { text += "sentinel auth-pass \(Self.masterName) \(password)\n" }
+            if let sentinelPassword { text += "requirepass \(sentinelPassword)\n" }
             try text.write(to: config, atomically: true, encoding: .utf8)
             let process = Process()
             process.executableURL = URL(fileURLWithPath: Self.sentinelBinary)
@@ -79,9 +94,9 @@ public final class RedisSentinelTopology: @unchecked Sendable {
             return false
         }
         for port in sentinelPorts {
-            guard let quorum = try? RedisServer.cli(port: port, ["SENTINEL", "ckquorum", Self.masterName]),
+            guard let quorum = try? sentinelCLI(port, ["SENTINEL", "ckquorum", Self.masterName]),
                 quorum.hasPrefix("OK 3"),
-                let master = try? RedisServer.cli(port: port, ["SENTINEL", "master", Self.masterName])
+                let master = try? sentinelCLI(port, ["SENTINEL", "master", Self.masterName])
             else { return false }
             let lines = master.split(separator: "\n").map { $0.trimmingCharacters(in: .whitespaces) }
             guard let index = lines.firstIndex(of: "num-slaves"), index + 1 < lines.count, lines[index + 1] == "1"
@@ -93,15 +108,16 @@ public final class RedisSentinelTopology: @unchecked Sendable {
     /// The port of the primary the sentinels name now (from the first sentinel that answers), or nil.
     public func namedPrimaryPort() -> Int? {
         for port in sentinelPorts {
-            guard
-                let answer = try? RedisServer.cli(
-                    port: port,
-                    ["SENTINEL", "get-master-addr-by-name", Self.masterName]
-                )
+            guard let answer = try? sentinelCLI(port, ["SENTINEL", "get-master-addr-by-name", Self.masterName])
             else { continue }
             let lines = answer.split(separator: "\n")
             if lines.count == 2, let named = Int(lines[1]) { return named }
         }
         return nil
+    }
+
+    /// `redis-cli` against one sentinel, with the sentinels' password.
+    public func sentinelCLI(_ port: Int, _ arguments: [String]) throws -> String {
+        try RedisServer.cli(port: port, password: sentinelPassword, arguments)
     }
 }

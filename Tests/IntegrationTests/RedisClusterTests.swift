@@ -30,7 +30,10 @@ import TokenMintTesting
             #expect(state == "ok")
             #expect(node == "127.0.0.1:\(owner.port)", "the replica names the slot's node, not REDIS_URL's")
         }
-        #expect((try await fleet[0].metric("tokenmint_redis_redirects_total") ?? 0) >= 1)
+        for replica in fleet {
+            // Each replica's first GET went to REDIS_URL's node and was MOVED to the owner.
+            #expect((try await replica.metric(#"tokenmint_redis_redirects_total{kind="moved"}"#) ?? 0) >= 1)
+        }
 
         let load = Task { try await RedisFleetTests.load(fleet) }
         defer { load.cancel() }

@@ -94,6 +94,39 @@ import TokenMintTesting
         )
     }
 
+    /// The sentinels and the data nodes each have their own password (`REDIS_SENTINEL_PASSWORD_FILE`,
+    /// `REDIS_PASSWORD`). A wrong sentinel password leaves a replica degraded but serving, naming no node, and never
+    /// logging the password.
+    @Test(.timeLimit(.minutes(1)))
+    func sentinelsAndThePrimaryEachHaveTheirOwnPassword() async throws {
+        let topology = try await RedisSentinelTopology(
+            password: "primary-password-1234",
+            sentinelPassword: "sentinel-password-5678"
+        )
+        let file = FileManager.default.temporaryDirectory.appendingPathComponent("tokenmint-sentinel-pw-\(UUID())")
+        try "sentinel-password-5678\n".write(to: file, atomically: true, encoding: .utf8)
+        defer { try? FileManager.default.removeItem(at: file) }
+        var environment = Self.environment(topology)
+        environment["REDIS_PASSWORD"] = "primary-password-1234"
+        environment["REDIS_SENTINEL_PASSWORD_FILE"] = file.path
+        let replica = try await Replica.one(redisURL: nil, environment: environment)
+        let (state, node) = try await replica.redisStateAndNode()
+        #expect(state == "ok")
+        #expect(node == "127.0.0.1:\(topology.primary.port)")
+        #expect(try await replica.token().status == 200)
+
+        environment["REDIS_SENTINEL_PASSWORD_FILE"] = nil
+        environment["REDIS_SENTINEL_PASSWORD"] = "wrong-password-0000"
+        let refused = try await Replica.one(redisURL: nil, environment: environment)
+        let (refusedState, refusedNode) = try await refused.redisStateAndNode()
+        #expect(refusedState == "degraded")
+        #expect(refusedNode == "none")
+        #expect(try await refused.token().status == 200, "degraded, still serving")
+        let output = refused.process.stdout + refused.process.stderr
+        #expect(output.contains("no sentinel named a primary"), "\(output)")
+        #expect(!output.contains("wrong-password") && !output.contains("primary-password"))
+    }
+
     static func seconds(_ duration: Duration) -> String {
         String(format: "%.2f s", Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18)
     }
