@@ -18,6 +18,8 @@ public final class RedisSentinelTopology: @unchecked Sendable {
     public let sentinelPorts: [Int]
     /// `requirepass` of the sentinels (`REDIS_SENTINEL_PASSWORD`); the data nodes' is ``RedisServer/password``.
     public let sentinelPassword: String?
+    /// TLS everywhere (`--tls-port` only, `tls-replication yes`): the data nodes, the sentinels, between them.
+    public let tls: RedisServer.TLS?
     let directory: URL
     private var sentinels: [Process] = []
 
@@ -28,16 +30,22 @@ public final class RedisSentinelTopology: @unchecked Sendable {
     ///   - downAfterMilliseconds: how long the primary must be unreachable before the sentinels call it down.
     ///   - password: `requirepass` (and `masterauth`) of the primary and the replica.
     ///   - sentinelPassword: `requirepass` of the sentinels.
+    ///   - certificates: TLS for every process and every link between them, with these certificates.
     public init(
         downAfterMilliseconds: Int = 1000,
         password: String? = nil,
-        sentinelPassword: String? = nil
+        sentinelPassword: String? = nil,
+        certificates: TLSCertificates? = nil
     ) async throws {
         self.sentinelPassword = sentinelPassword
-        primary = try await RedisServer(password: password)
+        let tls = certificates.map { RedisServer.TLS(certificates: $0) }
+        self.tls = tls
+        let tlsReplication = tls == nil ? [] : ["--tls-replication", "yes"]
+        primary = try await RedisServer(password: password, tls: tls, arguments: tlsReplication)
         replica = try await RedisServer(
             password: password,
-            arguments: ["--replicaof", "127.0.0.1", "\(primary.port)"]
+            tls: tls,
+            arguments: tlsReplication + ["--replicaof", "127.0.0.1", "\(primary.port)"]
         )
         directory = FileManager.default.temporaryDirectory.appendingPathComponent("tokenmint-sentinel-\(UUID())")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
@@ -45,7 +53,7 @@ public final class RedisSentinelTopology: @unchecked Sendable {
         for (index, port) in sentinelPorts.enumerated() {
             let config = directory.appendingPathComponent("sentinel-\(index).conf")
             var text = """
-                port \(port)
+                port \(certificates == nil ? port : 0)
                 bind 127.0.0.1
                 daemonize no
                 protected-mode no
@@ -58,6 +66,17 @@ public final class RedisSentinelTopology: @unchecked Sendable {
                 """
             if let password { text += "sentinel auth-pass \(Self.masterName) \(password)\n" }
             if let sentinelPassword { text += "requirepass \(sentinelPassword)\n" }
+            if let certificates {
+                text += """
+                    tls-port \(port)
+                    tls-cert-file \(certificates.serverCertificateFile)
+                    tls-key-file \(certificates.serverKeyFile)
+                    tls-ca-cert-file \(certificates.caFile)
+                    tls-auth-clients no
+                    tls-replication yes
+
+                    """
+            }
             try text.write(to: config, atomically: true, encoding: .utf8)
             let process = Process()
             process.executableURL = URL(fileURLWithPath: Self.sentinelBinary)
@@ -118,6 +137,6 @@ public final class RedisSentinelTopology: @unchecked Sendable {
 
     /// `redis-cli` against one sentinel, with the sentinels' password.
     public func sentinelCLI(_ port: Int, _ arguments: [String]) throws -> String {
-        try RedisServer.cli(port: port, password: sentinelPassword, arguments)
+        try RedisServer.cli(port: port, password: sentinelPassword, tls: tls, arguments)
     }
 }

@@ -127,6 +127,36 @@ import TokenMintTesting
         #expect(!output.contains("wrong-password") && !output.contains("primary-password"))
     }
 
+    /// `REDIS_SENTINEL_TLS=true`: the sentinels and the primary over TLS, verified against `REDIS_TLS_CA_FILE`;
+    /// after the primary's SIGKILL the replica moves to the promoted one, over TLS too.
+    @Test(.timeLimit(.minutes(1)))
+    func sentinelsAndPrimaryOverTLS() async throws {
+        let certificates = try TLSCertificates()
+        let topology = try await RedisSentinelTopology(certificates: certificates)
+        var environment = Self.environment(topology)
+        environment["REDIS_SENTINEL_TLS"] = "true"
+        environment["REDIS_TLS_CA_FILE"] = certificates.caFile
+        let replica = try await Replica.one(redisURL: nil, environment: environment)
+        let (state, node) = try await replica.redisStateAndNode()
+        #expect(state == "ok")
+        #expect(node == "127.0.0.1:\(topology.primary.port)")
+
+        topology.primary.kill()
+        let promoted = "127.0.0.1:\(topology.replica.port)"
+        let deadline = ContinuousClock.now + .seconds(30)
+        var moved = false
+        while ContinuousClock.now < deadline {
+            let (state, node) = try await replica.redisStateAndNode()
+            if state == "ok", node == promoted {
+                moved = true
+                break
+            }
+            try await Task.sleep(for: .milliseconds(100))
+        }
+        #expect(moved, "ok on the promoted replica over TLS within 30 s")
+        #expect(try await replica.token().status == 200)
+    }
+
     static func seconds(_ duration: Duration) -> String {
         String(format: "%.2f s", Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18)
     }
