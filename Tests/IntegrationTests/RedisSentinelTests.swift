@@ -157,6 +157,46 @@ import TokenMintTesting
         #expect(try await replica.token().status == 200)
     }
 
+    /// A graceful failover (`SENTINEL FAILOVER`): the old primary stays up, as a replica. Redis 7 closes its clients'
+    /// connections when it is demoted, so the replica loses the node and asks the sentinels again: at its next health
+    /// check, or without one (`REDIS_HEALTH_CHECK_SECONDS=0`) at its next refresh, which is degraded for one backoff
+    /// before the replica is `ok` on the new primary. (A demoted node answering `-READONLY` or a `ROLE` of `slave` on a
+    /// connection that survived is handled the same way; ``SentinelResolutionStateMachineTests`` covers those replies.)
+    @Test(.timeLimit(.minutes(1)), arguments: [true, false])
+    func aGracefulFailoverIsFollowed(healthCheck: Bool) async throws {
+        let topology = try await RedisSentinelTopology()
+        var environment = Self.environment(topology)
+        environment["REDIS_HEALTH_CHECK_SECONDS"] = healthCheck ? "1" : "0"
+        let replica = try await Replica.one(redisURL: nil, environment: environment)
+        #expect(try await replica.redisStateAndNode().node == "127.0.0.1:\(topology.primary.port)")
+        let first = try #require(ServedToken(try await replica.token().body))
+
+        try topology.sentinelCLI(topology.sentinelPorts[0], ["SENTINEL", "FAILOVER", RedisSentinelTopology.masterName])
+        let promoted = "127.0.0.1:\(topology.replica.port)"
+        // With the health check, within seconds; without, after the window's refresh point (12.5-15.5 s of life left).
+        let deadline = ContinuousClock.now + .seconds(healthCheck ? 20 : max(5, first.remaining() - 5) + 10)
+        var moved = false
+        while ContinuousClock.now < deadline {
+            let (state, node) = try await replica.redisStateAndNode()
+            if state == "ok", node == promoted {
+                moved = true
+                break
+            }
+            try await Task.sleep(for: .milliseconds(200))
+        }
+        #expect(moved, "ok on the promoted replica")
+        #expect(topology.namedPrimaryPort() == topology.replica.port)
+        #expect((try await replica.metric("tokenmint_redis_failovers_total") ?? 0) == 1)
+        #expect(try await replica.token().status == 200)
+        let output = replica.process.stdout + replica.process.stderr
+        let redisLines = output.split(separator: "\n").filter { $0.contains("redis") }.joined(separator: "\n")
+        #expect(output.contains("redis: lost the primary; asking the sentinels again"), "\(redisLines)")
+        #expect(output.contains("redis: failover, the sentinels name a new primary"), "\(redisLines)")
+        if healthCheck {
+            #expect(!output.contains("minted locally"), "noticed before any refresh needed Redis: \(redisLines)")
+        }
+    }
+
     static func seconds(_ duration: Duration) -> String {
         String(format: "%.2f s", Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18)
     }
