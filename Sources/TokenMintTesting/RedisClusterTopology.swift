@@ -27,7 +27,9 @@ public final class RedisClusterTopology: @unchecked Sendable {
         )
         let deadline = ContinuousClock.now + .seconds(20)
         while ContinuousClock.now < deadline {
-            if nodes.allSatisfy({ (try? $0.cli(["CLUSTER", "INFO"]))?.contains("cluster_state:ok") == true }) { return }
+            if nodes.allSatisfy({ (try? $0.cli(["CLUSTER", "INFO"]))?.contains("cluster_state:ok") == true }) {
+                return
+            }
             try await Task.sleep(for: .milliseconds(200))
         }
         throw RedisServer.Failure(description: "the cluster did not reach cluster_state:ok")

@@ -186,13 +186,19 @@ import Testing
         (["REDIS_URL": "redis://h", "REDIS_SENTINEL_PASSWORD": "x"], "REDIS_SENTINEL_PASSWORD"),
         (["REDIS_URL": "redis://h", "REDIS_DB": "1"], "REDIS_DB"),
         (["REDIS_SENTINELS": "s:26379", "REDIS_SENTINEL_MASTER": "m", "REDIS_DB": "x"], "REDIS_DB"),
-        (["REDIS_SENTINELS": "s:26379", "REDIS_SENTINEL_MASTER": "m", "REDIS_SENTINEL_TLS": "maybe"],
-         "REDIS_SENTINEL_TLS"),
-        (["REDIS_SENTINELS": "s:26379", "REDIS_SENTINEL_MASTER": "m", "REDIS_TLS_CA_FILE": "/etc/hostname"],
-         "REDIS_TLS_CA_FILE"),
+        (
+            ["REDIS_SENTINELS": "s:26379", "REDIS_SENTINEL_MASTER": "m", "REDIS_SENTINEL_TLS": "maybe"],
+            "REDIS_SENTINEL_TLS"
+        ),
+        (
+            ["REDIS_SENTINELS": "s:26379", "REDIS_SENTINEL_MASTER": "m", "REDIS_TLS_CA_FILE": "/etc/hostname"],
+            "REDIS_TLS_CA_FILE"
+        ),
         (["REDIS_SENTINELS": "s:26379", "REDIS_SENTINEL_MASTER": "m", "REDIS_CLUSTER": "true"], "REDIS_CLUSTER"),
-        (["REDIS_SENTINELS": "s:26379", "REDIS_SENTINEL_MASTER": "m", "REDIS_HEALTH_CHECK_SECONDS": "often"],
-         "REDIS_HEALTH_CHECK_SECONDS"),
+        (
+            ["REDIS_SENTINELS": "s:26379", "REDIS_SENTINEL_MASTER": "m", "REDIS_HEALTH_CHECK_SECONDS": "often"],
+            "REDIS_HEALTH_CHECK_SECONDS"
+        ),
         (["REDIS_CLUSTER": "true"], "REDIS_CLUSTER"),
         (["REDIS_URL": "redis://h/2", "REDIS_CLUSTER": "true"], "REDIS_URL"),
     ])

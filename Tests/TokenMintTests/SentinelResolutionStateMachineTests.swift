@@ -11,7 +11,9 @@ import Testing
         .success(.array([.bulk(Array(address.host.utf8)), .bulk(Array("\(address.port)".utf8))]))
     }
 
-    let master: Result<RedisReply, RedisError> = .success(.array([.bulk(Array("master".utf8)), .integer(42), .array([])]))
+    let master: Result<RedisReply, RedisError> = .success(
+        .array([.bulk(Array("master".utf8)), .integer(42), .array([])])
+    )
     let replica: Result<RedisReply, RedisError> = .success(
         .array([.bulk(Array("slave".utf8)), .bulk(Array("10.0.0.6".utf8)), .integer(6379)])
     )

@@ -31,6 +31,10 @@ public struct RedisMetrics: Sendable {
             dimensions: [("kind", "moved")],
             factory: factory
         )
-        askRedirects = Counter(label: "tokenmint_redis_redirects_total", dimensions: [("kind", "ask")], factory: factory)
+        askRedirects = Counter(
+            label: "tokenmint_redis_redirects_total",
+            dimensions: [("kind", "ask")],
+            factory: factory
+        )
     }
 }
