@@ -78,6 +78,8 @@ let package = Package(
                 "TokenMint",
                 "CHiredis",
                 "COpenSSL",
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Logging", package: "swift-log"),
             ]
         ),
         // The executable: command line, wiring; thin.

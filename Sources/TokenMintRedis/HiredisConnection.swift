@@ -1,4 +1,5 @@
 import CHiredis
+import CoreMetrics
 import Dispatch
 import Synchronization
 import TokenMint
@@ -20,6 +21,8 @@ import Glibc
 public final class HiredisConnection: RedisConnection, @unchecked Sendable {
     public let settings: RedisSettings
     private let tls: TLSContext?
+    /// Counts every command handed to the queue (`tokenmint_redis_commands_total`); nil counts nothing.
+    private let commands: Counter?
     private let queue = DispatchQueue(label: "tokenmint.redis.hiredis")
     /// True from the moment a call is handed to the queue until the queue has finished it.
     private let busy = Atomic<Bool>(false)
@@ -28,10 +31,22 @@ public final class HiredisConnection: RedisConnection, @unchecked Sendable {
     private var transport: (any RedisTransport)?
 
     /// - Throws: ``SettingsError`` naming the `REDIS_TLS_*` variable whose file OpenSSL cannot use.
-    public init(settings: RedisSettings) throws {
+    public init(settings: RedisSettings, metrics: RedisMetrics? = nil) throws {
         self.settings = settings
         self.tls = try settings.tls.map(TLSContext.init(settings:))
+        self.commands = metrics?.commands
     }
+
+    /// A connection to one node of a topology (a sentinel, a primary, a cluster node), sharing the topology's TLS
+    /// context rather than loading the files again.
+    init(node settings: RedisSettings, tls: TLSContext?, commands: Counter?) {
+        self.settings = settings
+        self.tls = tls
+        self.commands = commands
+    }
+
+    /// `host:port` of the server this connection talks to.
+    public var node: RedisNodeAddress { settings.node }
 
     deinit {
         transport?.close()
@@ -41,6 +56,7 @@ public final class HiredisConnection: RedisConnection, @unchecked Sendable {
         guard busy.compareExchange(expected: false, desired: true, ordering: .acquiringAndReleasing).exchanged else {
             throw RedisError(.timeout, "the previous Redis call has not returned yet")
         }
+        commands?.increment()
         return try await onQueue {
             defer { self.busy.store(false, ordering: .releasing) }
             return try self.blockingSend(arguments)

@@ -15,6 +15,8 @@ struct HandlerEnvironment: Sendable {
     let now: @Sendable () -> Double
     /// What `/readyz` says of Redis: `disabled` without `REDIS_URL`, else `ok` or `degraded` (still ready).
     let redisState: @Sendable () -> String
+    /// The Redis node in use (`host:port`, `none` while none is known), named in `/readyz`; nil without Redis.
+    var redisNode: @Sendable () -> String? = { nil }
     /// The identity provider's keys: `loading` until the first fetch succeeded (then `/readyz` is 503), `fresh`
     /// or `stale`; `fresh` when keys come from files or no public-key verifier is configured.
     let callerKeysState: @Sendable () -> CallerKeyRefreshStateMachine.Health

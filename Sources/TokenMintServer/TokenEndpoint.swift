@@ -197,7 +197,8 @@ struct TokenEndpoint {
     }
 
     private func readyz(_ request: EndpointRequest) -> EndpointResponse {
-        let redis = environment.redisState()
+        // `"ok","redis_node":"10.0.0.7:6379"`: the state, and the node in use when Redis is configured.
+        let redis = environment.redisState() + (environment.redisNode().map { #"","redis_node":""# + $0 } ?? "")
         if environment.readiness.isDraining {
             return text(.serviceUnavailable, "application/json", #"{"status":"draining","redis":"\#(redis)"}"#, request)
         } else if environment.callerKeysState() == .loading {

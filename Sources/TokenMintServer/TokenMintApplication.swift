@@ -105,6 +105,7 @@ public struct TokenMintApplication: Sendable {
             logger: logger,
             now: now,
             redisState: { pipelines.current.redisState() },
+            redisNode: { pipelines.current.redisNode() },
             callerKeysState: { verifiers.keyStore?.health ?? .fresh }
         )
         let server = HTTPServer(
@@ -230,8 +231,10 @@ struct TokenPipelineFactory: Sendable {
         let clock = SystemRefreshClock(now: now)
         var shared: RedisTokenSource?
         var close: @Sendable () async -> Void = {}
+        var reporting: (any RedisNodeReporting)?
         if let redis = settings.redis, let redisMetrics {
-            let connection = try HiredisConnection(settings: redis)
+            let connection = try Self.connection(redis, metrics: redisMetrics, logger: logger)
+            reporting = connection
             close = { await connection.close() }
             shared = RedisTokenSource(
                 connection: connection,
@@ -255,7 +258,31 @@ struct TokenPipelineFactory: Sendable {
             logger: logger,
             clock: clock
         )
-        return TokenPipeline(refresher: refresher, close: close, redisState: { refresher.sharing.rawValue })
+        let report = reporting
+        return TokenPipeline(
+            refresher: refresher,
+            close: close,
+            redisState: {
+                let sharing = refresher.sharing
+                // A failed health check shows at once, without waiting for the next refresh to fail.
+                if sharing != .disabled, report?.isHealthy == false { return RefreshPolicy.Sharing.degraded.rawValue }
+                return sharing.rawValue
+            },
+            redisNode: { report.map { $0.nodeInUse?.description ?? "none" } }
+        )
+    }
+
+    /// The connection of the mode: one server, Sentinel's primary, or a Cluster's nodes.
+    static func connection(
+        _ redis: RedisSettings,
+        metrics: RedisMetrics,
+        logger: Logger
+    ) throws -> any RedisConnection & RedisNodeReporting {
+        switch redis.mode {
+        case .standalone: try HiredisConnection(settings: redis, metrics: metrics)
+        case .sentinel: try SentinelRedisConnection(settings: redis, metrics: metrics, logger: logger)
+        case .cluster: try ClusterRedisConnection(settings: redis, metrics: metrics, logger: logger)
+        }
     }
 }
 

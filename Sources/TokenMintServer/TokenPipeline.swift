@@ -11,6 +11,8 @@ struct TokenPipeline: Sendable {
     let close: @Sendable () async -> Void
     /// What `/readyz` says of Redis: `disabled`, `ok` or `degraded`.
     let redisState: @Sendable () -> String
+    /// The Redis node in use (`host:port`), for `/readyz`; nil without Redis, `none` while no node is known.
+    let redisNode: @Sendable () -> String?
 }
 
 /// The pipeline in force, replaced whole when a reload brings a new client secret or Redis password.

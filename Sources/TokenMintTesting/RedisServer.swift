@@ -26,14 +26,17 @@ public final class RedisServer: @unchecked Sendable {
     public let password: String?
     public let tls: TLS?
     public let directory: URL
+    /// More `redis-server` arguments (`--replicaof`, `--cluster-enabled yes`).
+    public let extraArguments: [String]
     private var process: Process?
 
     public var url: String { "\(tls == nil ? "redis" : "rediss")://127.0.0.1:\(port)" }
 
-    public init(password: String? = nil, tls: TLS? = nil) async throws {
+    public init(password: String? = nil, tls: TLS? = nil, arguments: [String] = []) async throws {
         self.port = try Self.freePort()
         self.password = password
         self.tls = tls
+        self.extraArguments = arguments
         directory = FileManager.default.temporaryDirectory.appendingPathComponent("tokenmint-redis-\(UUID())")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         try await start()
@@ -64,8 +67,8 @@ public final class RedisServer: @unchecked Sendable {
                 "--tls-auth-clients", tls.requireClientCertificates ? "yes" : "no",
             ]
         }
-        if let password { arguments += ["--requirepass", password] }
-        process.arguments = arguments
+        if let password { arguments += ["--requirepass", password, "--masterauth", password] }
+        process.arguments = arguments + extraArguments
         process.standardOutput = FileHandle.nullDevice
         process.standardError = FileHandle.nullDevice
         try process.run()
@@ -93,9 +96,21 @@ public final class RedisServer: @unchecked Sendable {
     /// Runs `redis-cli` with the server's password; bounded to 5 s.
     @discardableResult
     public func cli(_ arguments: [String]) throws -> String {
+        try Self.cli(port: port, password: password, tls: tls, arguments)
+    }
+
+    /// `redis-cli` against any loopback port (a sentinel, a cluster node); bounded by `timeout`.
+    @discardableResult
+    public static func cli(
+        port: Int?,
+        password: String? = nil,
+        tls: TLS? = nil,
+        timeout: TimeInterval = 5,
+        _ arguments: [String]
+    ) throws -> String {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: Self.cliBinary)
-        var all = ["-h", "127.0.0.1", "-p", "\(port)"]
+        var all = port.map { ["-h", "127.0.0.1", "-p", "\($0)"] } ?? []
         if let tls {
             all += [
                 "--tls", "--cacert", tls.certificates.caFile, "--cert", tls.certificates.clientCertificateFile,
@@ -108,7 +123,7 @@ public final class RedisServer: @unchecked Sendable {
         process.standardOutput = output
         process.standardError = FileHandle.nullDevice
         try process.run()
-        let deadline = Date().addingTimeInterval(5)
+        let deadline = Date().addingTimeInterval(timeout)
         while process.isRunning, Date() < deadline { usleep(5_000) }
         if process.isRunning {
             Glibc.kill(process.processIdentifier, SIGKILL)

@@ -46,6 +46,15 @@ import Glibc
         (["REDIS_URL": "redis://127.0.0.1:6380", "REDIS_TLS_CA_FILE": "/etc/hostname"], "REDIS_TLS_CA_FILE"),
         (["REDIS_URL": "redis://:pw@127.0.0.1:notaport"], "REDIS_URL"),
         (["REDIS_URL": "redis://127.0.0.1", "REDIS_COMMAND_TIMEOUT_MS": "soon"], "REDIS_COMMAND_TIMEOUT_MS"),
+        (["REDIS_SENTINELS": "127.0.0.1", "REDIS_SENTINEL_MASTER": "mymaster"], "REDIS_SENTINELS"),
+        (["REDIS_SENTINELS": "127.0.0.1:26379", "REDIS_SENTINEL_MASTER": ""], "REDIS_SENTINEL_MASTER"),
+        (
+            [
+                "REDIS_URL": "redis://127.0.0.1", "REDIS_SENTINELS": "127.0.0.1:26379",
+                "REDIS_SENTINEL_MASTER": "mymaster",
+            ], "REDIS_URL"
+        ),
+        (["REDIS_CLUSTER": "true"], "REDIS_CLUSTER"),
         // TEST-NET-1: not an address of this machine.
         (["HOST": "192.0.2.1"], "HOST"),
     ])
@@ -81,7 +90,8 @@ import Glibc
             "MIRO_CLIENT_ID", "MIRO_CLIENT_SECRET[_FILE]", "TOKEN_TTL_SECONDS", "CALLER_JWT_JWKS_FILE",
             "CALLER_JWT_JWKS_URL", "CALLER_JWT_DISCOVERY", "CALLER_JWT_CA_FILE", "CALLER_JWT_JWKS_REFRESH_SECONDS",
             "CALLER_JWT_ALLOW_ANY_AUDIENCE", "CALLER_JWT_MAX_LIFETIME_SECONDS", "CALLER_JWT_TYPES",
-            "CORS_ALLOWED_ORIGINS", "--dev",
+            "CORS_ALLOWED_ORIGINS", "REDIS_SENTINELS", "REDIS_SENTINEL_MASTER", "REDIS_SENTINEL_PASSWORD[_FILE]",
+            "REDIS_SENTINEL_TLS", "REDIS_DB", "REDIS_CLUSTER", "REDIS_HEALTH_CHECK_SECONDS", "--dev",
         ] {
             #expect(process.stdout.contains(name), "\(name)")
         }

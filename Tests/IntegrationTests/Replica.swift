@@ -52,8 +52,18 @@ struct Replica: Sendable {
     func minted() async throws -> Int { Int(try await metric("tokenmint_tokens_minted_total") ?? 0) }
 
     func redisState() async throws -> String? {
+        Self.field("redis", in: try await readyz().body)
+    }
+
+    /// What `/readyz` says of Redis: its state and the node in use (`127.0.0.1:6380`, `none`).
+    func redisStateAndNode() async throws -> (state: String?, node: String?) {
         let body = try await readyz().body
-        guard let range = body.range(of: #""redis":""#) else { return nil }
+        return (Self.field("redis", in: body), Self.field("redis_node", in: body))
+    }
+
+    /// A string field of a flat JSON body.
+    static func field(_ name: String, in body: String) -> String? {
+        guard let range = body.range(of: "\"\(name)\":\"") else { return nil }
         return String(body[range.upperBound...].prefix { $0 != "\"" })
     }
 
@@ -80,6 +90,13 @@ struct ServedToken: Hashable {
 }
 
 extension Array where Element == Replica {
+    /// Tokens served by the fleet so far (`tokenmint_tokens_served_total`).
+    func requestsServed() async throws -> Int {
+        var total = 0
+        for replica in self { total += Int(try await replica.metric("tokenmint_tokens_served_total") ?? 0) }
+        return total
+    }
+
     func mintedTotal() async throws -> Int {
         var total = 0
         for replica in self { total += try await replica.minted() }

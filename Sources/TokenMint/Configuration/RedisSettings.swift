@@ -24,9 +24,16 @@ public struct RedisSettings: Sendable, Equatable {
     public var commandTimeoutMilliseconds: Int
     /// TLS (`rediss://`); nil is plaintext.
     public var tls: RedisTLSSettings?
+    /// One server, Sentinel or Cluster. In Sentinel mode ``host`` and ``port`` are the first sentinel's (the
+    /// primary is asked for); in Cluster mode they name the node asked first.
+    public var mode: RedisMode
+    /// `REDIS_HEALTH_CHECK_SECONDS`: how often Sentinel and Cluster modes check the node in use (`ROLE`, `PING`),
+    /// so a failover is noticed without waiting for the next refresh; 0 checks only at refresh time.
+    public var healthCheckSeconds: Int
 
     public static let defaultPort = 6379
     public static let defaultTimeoutMilliseconds = 200
+    public static let defaultHealthCheckSeconds = 2
 
     public init(
         host: String,
@@ -36,7 +43,9 @@ public struct RedisSettings: Sendable, Equatable {
         database: Int = 0,
         connectTimeoutMilliseconds: Int = RedisSettings.defaultTimeoutMilliseconds,
         commandTimeoutMilliseconds: Int = RedisSettings.defaultTimeoutMilliseconds,
-        tls: RedisTLSSettings? = nil
+        tls: RedisTLSSettings? = nil,
+        mode: RedisMode = .standalone,
+        healthCheckSeconds: Int = RedisSettings.defaultHealthCheckSeconds
     ) {
         self.host = host
         self.port = port
@@ -46,11 +55,43 @@ public struct RedisSettings: Sendable, Equatable {
         self.connectTimeoutMilliseconds = connectTimeoutMilliseconds
         self.commandTimeoutMilliseconds = commandTimeoutMilliseconds
         self.tls = tls
+        self.mode = mode
+        self.healthCheckSeconds = healthCheckSeconds
     }
 
-    /// `host:port/db`, never the credentials: safe for logs (`rediss://` first when over TLS).
+    /// `host:port/db`, never the credentials: safe for logs (`rediss://` first when over TLS). In Sentinel mode,
+    /// the master's name and the sentinels asked.
     public var address: String {
-        (tls == nil ? "" : "rediss://") + "\(host.contains(":") ? "[\(host)]" : host):\(port)/\(database)"
+        let scheme = tls == nil ? "" : "rediss://"
+        switch mode {
+        case .sentinel(let sentinel):
+            return scheme + "sentinel \(sentinel.masterName) via "
+                + sentinel.sentinels.map(\.description).joined(separator: ",") + "/\(database)"
+        case .standalone, .cluster:
+            return scheme + "\(node)/\(database)" + (mode == .cluster ? " (cluster)" : "")
+        }
+    }
+
+    /// ``host`` and ``port`` as a node address.
+    public var node: RedisNodeAddress { RedisNodeAddress(host: host, port: port) }
+
+    /// The settings of one data node (the primary a sentinel named, the node `MOVED` names): the same credentials,
+    /// database, timeouts and TLS, one fixed address.
+    public func dataNode(_ address: RedisNodeAddress) -> RedisSettings {
+        var node = self
+        node.host = address.host
+        node.port = address.port
+        node.mode = .standalone
+        return node
+    }
+
+    /// The settings of one sentinel: its own password, no user, database 0; the same timeouts and TLS.
+    public func sentinelNode(_ address: RedisNodeAddress, password: Secret?) -> RedisSettings {
+        var node = dataNode(address)
+        node.user = nil
+        node.password = password
+        node.database = 0
+        return node
     }
 
     /// Parses `redis[s]://[[user]:password@]host[:port][/db]` with `URLComponents`.
@@ -149,20 +190,57 @@ public struct RedisSettings: Sendable, Equatable {
         }
     }
 
-    /// Reads `REDIS_URL`, `REDIS_PASSWORD[_FILE]`, the two timeouts and the `REDIS_TLS_*` files; nil when
-    /// `REDIS_URL` is unset.
+    /// Reads `REDIS_URL` or `REDIS_SENTINELS`, `REDIS_PASSWORD[_FILE]`, the timeouts, the mode's own settings and
+    /// the `REDIS_TLS_*` files; nil when neither `REDIS_URL` nor `REDIS_SENTINELS` is set.
+    ///
+    /// - Throws: ``SettingsError`` naming the variable at fault; both `REDIS_URL` and `REDIS_SENTINELS` set is
+    ///   refused (naming both), as is a mode's setting without its mode (`REDIS_SENTINEL_MASTER` without
+    ///   `REDIS_SENTINELS`), rather than be ignored.
     static func read(from values: SettingsReader) throws -> RedisSettings? {
-        guard let url = values.string("redis.url") else {
-            return nil
-        }
-        var settings = try parse(url: url)
-        if settings.tls != nil {
-            settings.tls = try RedisTLSSettings.read(from: values)
-        } else if let key = RedisTLSSettings.keys.first(where: { values.string($0) != nil }) {
+        let url = values.string("redis.url")
+        let sentinels = values.string("redis.sentinels")
+        let cluster = try values.flag("redis.cluster", default: false)
+        if url != nil, sentinels != nil {
             throw SettingsError(
-                SettingsReader.variable(key),
-                "is set, but REDIS_URL is plaintext redis://; use rediss:// for TLS"
+                "REDIS_URL",
+                "and REDIS_SENTINELS are both set: set REDIS_URL for one server or a cluster, or REDIS_SENTINELS "
+                    + "with REDIS_SENTINEL_MASTER for Sentinel, not both"
             )
+        }
+        if sentinels == nil {
+            let sentinelOnly = ["redis.sentinel.master", "redis.sentinel.tls", "redis.db"]
+            if let key = sentinelOnly.first(where: { values.string($0) != nil }) {
+                throw SettingsError(SettingsReader.variable(key), "is set, but REDIS_SENTINELS is not")
+            }
+            if values.secret("redis.sentinel.password") != nil {
+                throw SettingsError("REDIS_SENTINEL_PASSWORD", "is set, but REDIS_SENTINELS is not")
+            }
+        }
+        var settings: RedisSettings
+        if let sentinels {
+            if cluster {
+                throw SettingsError("REDIS_CLUSTER", "cannot be used with REDIS_SENTINELS (Sentinel is not Cluster)")
+            }
+            settings = try readSentinel(sentinels, from: values)
+        } else if let url {
+            settings = try parse(url: url)
+            if cluster {
+                guard settings.database == 0 else {
+                    throw SettingsError("REDIS_URL", "names database \(settings.database), but a cluster has only 0")
+                }
+                settings.mode = .cluster
+            }
+            if settings.tls != nil {
+                settings.tls = try RedisTLSSettings.read(from: values)
+            } else if let key = RedisTLSSettings.keys.first(where: { values.string($0) != nil }) {
+                throw SettingsError(
+                    SettingsReader.variable(key),
+                    "is set, but REDIS_URL is plaintext redis://; use rediss:// for TLS"
+                )
+            }
+        } else {
+            if cluster { throw SettingsError("REDIS_CLUSTER", "needs REDIS_URL naming a node of the cluster") }
+            return nil
         }
         if let password = values.secret("redis.password") {
             settings.password = password
@@ -177,6 +255,39 @@ public struct RedisSettings: Sendable, Equatable {
             default: defaultTimeoutMilliseconds,
             in: 1...60_000
         )
+        settings.healthCheckSeconds = try values.wholeNumber(
+            "redis.health.check.seconds",
+            default: defaultHealthCheckSeconds,
+            in: 0...3600
+        )
         return settings
+    }
+
+    /// `REDIS_SENTINELS`, `REDIS_SENTINEL_MASTER`, `REDIS_SENTINEL_PASSWORD[_FILE]`, `REDIS_DB` and
+    /// `REDIS_SENTINEL_TLS` (TLS to the sentinels and the primary, with the `REDIS_TLS_*` files).
+    private static func readSentinel(_ raw: String, from values: SettingsReader) throws -> RedisSettings {
+        let sentinels = try RedisSentinelSettings.parseSentinels(raw)
+        let master = try RedisSentinelSettings.checkMasterName(values.string("redis.sentinel.master"))
+        let database = try values.wholeNumber("redis.db", default: 0, in: 0...99_999)
+        let tls = try values.flag("redis.sentinel.tls", default: false)
+        if !tls, let key = RedisTLSSettings.keys.first(where: { values.string($0) != nil }) {
+            throw SettingsError(
+                SettingsReader.variable(key),
+                "is set, but REDIS_SENTINEL_TLS is not true; set it for TLS to the sentinels and the primary"
+            )
+        }
+        return RedisSettings(
+            host: sentinels[0].host,
+            port: sentinels[0].port,
+            database: database,
+            tls: tls ? try RedisTLSSettings.read(from: values) : nil,
+            mode: .sentinel(
+                RedisSentinelSettings(
+                    sentinels: sentinels,
+                    masterName: master,
+                    password: values.secret("redis.sentinel.password")
+                )
+            )
+        )
     }
 }

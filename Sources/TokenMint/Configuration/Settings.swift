@@ -34,7 +34,9 @@ public struct Settings: Sendable {
     public static let minimumSecretBytes = 32
 
     /// The variables that may also be given as `X_FILE`.
-    public static let fileBackedVariables = ["MIRO_CLIENT_SECRET", "CALLER_JWT_HS256_SECRET", "REDIS_PASSWORD"]
+    public static let fileBackedVariables = [
+        "MIRO_CLIENT_SECRET", "CALLER_JWT_HS256_SECRET", "REDIS_PASSWORD", "REDIS_SENTINEL_PASSWORD",
+    ]
 
     public enum LogFormat: String, Sendable {
         case json

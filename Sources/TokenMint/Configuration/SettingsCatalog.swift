@@ -102,7 +102,40 @@ public enum SettingsCatalog {
             name: "REDIS_URL",
             defaultValue: "unset (in-process cache)",
             meaning: "redis://[[user]:password@]host[:port][/db] shares one token per window across replicas; "
-                + "rediss:// for TLS; no Redis Cluster"
+                + "rediss:// for TLS; with REDIS_CLUSTER=true, any node of a Redis Cluster"
+        ),
+        .init(
+            name: "REDIS_CLUSTER",
+            defaultValue: "false",
+            meaning: "REDIS_URL names a node of a Redis Cluster: MOVED and ASK are followed (at most 5 per command)"
+        ),
+        .init(
+            name: "REDIS_SENTINELS",
+            defaultValue: "unset",
+            meaning: "host:port[,host:port...] of Redis Sentinels to ask for the primary, instead of REDIS_URL "
+                + "(both set is refused)"
+        ),
+        .init(
+            name: "REDIS_SENTINEL_MASTER",
+            defaultValue: "unset",
+            meaning: "the master's name the sentinels monitor (e.g. mymaster); required with REDIS_SENTINELS"
+        ),
+        .init(
+            name: "REDIS_SENTINEL_PASSWORD[_FILE]",
+            defaultValue: "unset",
+            meaning: "password of the sentinels (REDIS_PASSWORD is the primary's)"
+        ),
+        .init(name: "REDIS_DB", defaultValue: "0", meaning: "database SELECTed on the primary, with REDIS_SENTINELS"),
+        .init(
+            name: "REDIS_SENTINEL_TLS",
+            defaultValue: "false",
+            meaning: "TLS to the sentinels and the primary, with the REDIS_TLS_* settings"
+        ),
+        .init(
+            name: "REDIS_HEALTH_CHECK_SECONDS",
+            defaultValue: "2",
+            meaning: "Sentinel and Cluster: ROLE/PING on the node in use this often, so a failover shows in "
+                + "/readyz and the logs within seconds (0: only at refresh time)"
         ),
         .init(
             name: "REDIS_TLS_CA_FILE",
@@ -111,7 +144,7 @@ public enum SettingsCatalog {
         ),
         .init(
             name: "REDIS_TLS_SERVER_NAME",
-            defaultValue: "the URL's host",
+            defaultValue: "the URL's host (each node's, with Sentinel)",
             meaning: "name sent as SNI and checked in the Redis server's certificate"
         ),
         .init(
@@ -127,7 +160,7 @@ public enum SettingsCatalog {
         .init(
             name: "REDIS_PASSWORD[_FILE]",
             defaultValue: "unset",
-            meaning: "Redis password; overrides the URL's"
+            meaning: "Redis password (the primary's, with Sentinel); overrides the URL's"
         ),
         .init(
             name: "REDIS_CONNECT_TIMEOUT_MS",
