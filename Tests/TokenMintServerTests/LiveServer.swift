@@ -2,12 +2,17 @@ import Crypto
 import Foundation
 import Logging
 import NIOCore
+import NIOPosix
 import Synchronization
 import TokenMint
 import TokenMintServer
 import TokenMintTesting
 
 /// A real tokenmint on an ephemeral loopback port, for tests that speak HTTP over a socket.
+///
+/// Each on an event loop of its own, not the shared singleton: a test that floods its server (the never-reading
+/// client) keeps that loop busy for seconds in a debug build, and another test's connection on the same loop would
+/// see its idle timer fire before its pending request is read.
 struct LiveServer: Sendable {
     static let clientID = TestSecrets.clientID
     static let clientSecret = TestSecrets.clientSecret
@@ -15,6 +20,7 @@ struct LiveServer: Sendable {
     static let callerSecret = TestSecrets.longCallerSecret
 
     let application: TokenMintApplication
+    let group: MultiThreadedEventLoopGroup
     let port: Int
     /// Seconds added to the real clock, so a test can age the served token.
     let clockOffset: Clock
@@ -47,18 +53,28 @@ struct LiveServer: Sendable {
         let clock = Clock()
         var logger = Logger(label: "tokenmint-test")
         logger.logLevel = .warning
-        let application = try await TokenMintApplication.build(
-            settings: settings,
-            logger: logger,
-            idleTimeout: idleTimeout,
-            now: { clock.now() }
-        )
-        let port = try await application.server.start()
-        return LiveServer(application: application, port: port, clockOffset: clock)
+        let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+        let application: TokenMintApplication
+        let port: Int
+        do {
+            application = try await TokenMintApplication.build(
+                settings: settings,
+                logger: logger,
+                group: group,
+                idleTimeout: idleTimeout,
+                now: { clock.now() }
+            )
+            port = try await application.server.start()
+        } catch {
+            try? await group.shutdownGracefully()
+            throw error
+        }
+        return LiveServer(application: application, group: group, port: port, clockOffset: clock)
     }
 
     func stop() async {
         await application.server.drain()
+        try? await group.shutdownGracefully()
     }
 
     /// A valid caller token for the configured HS secret.
