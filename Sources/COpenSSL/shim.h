@@ -1,8 +1,13 @@
-// Debian 12's libssl-dev (OpenSSL 3.0), for TLS to Redis beside hiredis 0.14. The few OpenSSL calls that are
-// macros do not import into Swift; these inline functions wrap them.
+// Debian 12's libssl-dev (OpenSSL 3.0), for TLS to Redis beside hiredis 0.14, and the SHA-2 contexts of the caller
+// token's HMAC. The few OpenSSL calls that are macros do not import into Swift; these inline functions wrap them.
 #ifndef TOKENMINT_COPENSSL_SHIM_H
 #define TOKENMINT_COPENSSL_SHIM_H
+// OpenSSL 3 marks the low-level SHA-2 functions deprecated in favour of EVP, whose contexts live on the heap and
+// whose copies allocate: the HMAC here copies two plain C structs per request instead.
+#define OPENSSL_SUPPRESS_DEPRECATED 1
+#include <openssl/crypto.h>
 #include <openssl/err.h>
+#include <openssl/sha.h>
 #include <openssl/ssl.h>
 #include <openssl/x509v3.h>
 

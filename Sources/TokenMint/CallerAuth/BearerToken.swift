@@ -4,20 +4,23 @@ extension CallerVerifier {
     /// In a file of its own, free of jwt-kit and swift-crypto, so that the verifier's fuzz target (`Fuzz/`) compiles
     /// exactly this code.
     static func bearerToken(_ authorization: String) -> [UInt8]? {
-        let utf8 = authorization.utf8
+        var authorization = authorization
+        return authorization.withUTF8 { bytes in bearerTokenStart(bytes).map { Array(bytes[$0...]) } }
+    }
+
+    /// Where the token starts in the UTF-8 of an `Authorization` value; nil when it is not a bearer token.
+    static func bearerTokenStart(_ utf8: UnsafeBufferPointer<UInt8>) -> Int? {
         let scheme = "bearer ".utf8
         guard utf8.count > scheme.count, utf8.last != UInt8(ascii: " ") else { return nil }
-        var index = utf8.startIndex
+        var index = 0
         for expected in scheme {
             // Only ASCII letters fold (by setting 0x20): folding every byte would read 0x00 as the space.
             let byte = utf8[index]
             let folded = (UInt8(ascii: "A")...UInt8(ascii: "Z")).contains(byte) ? byte | 0x20 : byte
             guard folded == expected else { return nil }
-            index = utf8.index(after: index)
+            index += 1
         }
-        while index < utf8.endIndex, utf8[index] == UInt8(ascii: " ") { index = utf8.index(after: index) }
-        // A header value is a native string: copy its bytes in one go, not through the UTF-8 view's iterator.
-        let offset = utf8.distance(from: utf8.startIndex, to: index)
-        return utf8.withContiguousStorageIfAvailable { Array($0[offset...]) } ?? Array(utf8[index...])
+        while index < utf8.count, utf8[index] == UInt8(ascii: " ") { index += 1 }
+        return index
     }
 }

@@ -118,27 +118,57 @@ public struct CallerVerifier: Sendable {
     }
 
     /// Checks an `Authorization` header value at Unix time `now`.
+    ///
+    /// The token is verified where it lies, in the header value's UTF-8: only a public-key token, which outlives
+    /// this call, is copied.
     public func verify(authorization: String?, now: Double) -> Outcome {
-        guard let authorization, !authorization.isEmpty else { return .rejected(.missing) }
-        guard let token = Self.bearerToken(authorization) else { return .rejected(.notBearer) }
-        return verify(token: token, now: now)
+        guard var authorization, !authorization.isEmpty else { return .rejected(.missing) }
+        return authorization.withUTF8 { bytes in
+            guard let start = Self.bearerTokenStart(bytes) else { return .rejected(.notBearer) }
+            return verify(token: UnsafeBufferPointer(rebasing: bytes[start...]), now: now)
+        }
     }
 
     func verify(token: [UInt8], now: Double) -> Outcome {
+        token.withUnsafeBufferPointer { verify(token: $0, now: now) }
+    }
+
+    func verify(token: UnsafeBufferPointer<UInt8>, now: Double) -> Outcome {
         guard let parts = CompactJWS(token) else { return .rejected(.malformed) }
-        guard let headerBytes = parts.decodedHeader, let header = try? JSONObjectReader.read(headerBytes),
+        return parts.withDecodedSegments(of: token) { segments in
+            verify(token: token, parts: parts, segments: segments, now: now)
+        }
+    }
+
+    private func verify(
+        token: UnsafeBufferPointer<UInt8>,
+        parts: CompactJWS,
+        segments: CompactJWS.Segments,
+        now: Double
+    ) -> Outcome {
+        guard let headerBytes = segments.header, let header = try? JSONObjectReader.read(headerBytes),
             let alg = header.alg
         else { return .rejected(.badHeader) }
         if header.hasCrit { return .rejected(.crit) }
-        guard let payload = parts.decodedPayload, let claims = try? JSONObjectReader.read(payload) else {
+        guard let payload = segments.payload, let claims = try? JSONObjectReader.read(payload) else {
             return .rejected(.badClaims)
         }
 
         if alg.hasPrefix("HS") {
-            return verifyHMAC(token: token, parts: parts, alg: alg, header: header, claims: claims, now: now)
+            guard let signature = segments.signature else {
+                return hmacAlgorithmAllowed(alg) ? .rejected(.malformed) : .rejected(Self.unsupported(alg))
+            }
+            return verifyHMAC(
+                signingInput: UnsafeRawBufferPointer(UnsafeBufferPointer(rebasing: token[parts.signingInput])),
+                signature: UnsafeRawBufferPointer(signature),
+                alg: alg,
+                header: header,
+                claims: claims,
+                now: now
+            )
         }
         guard let publicKeys else { return .rejected(Self.unsupported(alg)) }
-        guard parts.decodedSignature != nil else { return .rejected(.malformed) }
+        guard segments.signature != nil else { return .rejected(.malformed) }
         let keys: PublicCallerKeys
         switch publicKeys {
         case .files(let fixed): keys = fixed
@@ -157,20 +187,31 @@ public struct CallerVerifier: Sendable {
         } else if header.kid != nil, case .fetched = publicKeys, PublicCallerKeys.supported.contains(alg) {
             // Perhaps a key the provider has just rotated in: the asynchronous half asks it again, once.
             return .needsPublicKey(
-                PendingPublicKeyToken(token: token, header: header, claims: claims, verifierName: "jwks", keys: nil)
+                PendingPublicKeyToken(
+                    token: Array(token),
+                    header: header,
+                    claims: claims,
+                    verifierName: "jwks",
+                    keys: nil
+                )
             )
         } else {
             return .rejected(header.kid == nil ? Self.unsupported(alg) : .unknownKey)
         }
         guard CodePoints.equal(alg, allowed) else { return .rejected(Self.unsupported(alg)) }
         return .needsPublicKey(
-            PendingPublicKeyToken(token: token, header: header, claims: claims, verifierName: name, keys: keys)
+            PendingPublicKeyToken(token: Array(token), header: header, claims: claims, verifierName: name, keys: keys)
         )
     }
 
+    /// Whether some configured shared secret answers to `alg`.
+    private func hmacAlgorithmAllowed(_ alg: String) -> Bool {
+        hmac?.algorithm(named: alg) != nil || miroIDToken?.key.algorithm(named: alg) != nil
+    }
+
     private func verifyHMAC(
-        token: [UInt8],
-        parts: CompactJWS,
+        signingInput input: UnsafeRawBufferPointer,
+        signature: UnsafeRawBufferPointer,
         alg: String,
         header: JWTJSONFields,
         claims: JWTJSONFields,
@@ -179,8 +220,6 @@ public struct CallerVerifier: Sendable {
         let callerAlgorithm = hmac?.algorithm(named: alg)
         let miroAlgorithm = miroIDToken?.key.algorithm(named: alg)
         guard callerAlgorithm != nil || miroAlgorithm != nil else { return .rejected(Self.unsupported(alg)) }
-        guard let signature = parts.decodedSignature else { return .rejected(.malformed) }
-        let input = parts.signingInput(of: token)
 
         if let hmac, let callerAlgorithm, hmac.isValid(signature: signature, over: input, algorithm: callerAlgorithm) {
             if let problem = policy.check(claims, header: header, now: now) { return .rejected(problem) }

@@ -4,8 +4,8 @@ import Crypto
 ///
 /// Verified synchronously on the event loop: an HMAC costs about a microsecond, far less than a hop to jwt-kit's
 /// actor would. The key's inner and outer pads are hashed once, when the key is loaded (``PrekeyedHMAC``); a
-/// request copies those two states, hashes its signing input and the inner digest, and compares in constant time
-/// without building an array.
+/// request copies those two states, hashes its signing input and the inner digest, and compares in constant time,
+/// with no allocation.
 struct HMACCallerKey: Sendable {
     enum Algorithm: String, CaseIterable, Sendable {
         case hs256 = "HS256"
@@ -25,16 +25,15 @@ struct HMACCallerKey: Sendable {
 
     /// The header `alg` values this key answers to: the allow-list checked before any MAC is computed.
     let allowed: Set<Algorithm>
-    private let hs256: PrekeyedHMAC<SHA256>
-    private let hs384: PrekeyedHMAC<SHA384>
-    private let hs512: PrekeyedHMAC<SHA512>
+    private let hs256: PrekeyedHMAC<SHA256Function>
+    private let hs384: PrekeyedHMAC<SHA384Function>
+    private let hs512: PrekeyedHMAC<SHA512Function>
 
     init(secret: Secret, only: Set<Algorithm> = Set(Algorithm.allCases)) {
         allowed = only.filter { secret.count >= $0.minimumKeyBytes }
-        let key = secret.symmetricKey
-        hs256 = PrekeyedHMAC(key: key)
-        hs384 = PrekeyedHMAC(key: key)
-        hs512 = PrekeyedHMAC(key: key)
+        (hs256, hs384, hs512) = secret.symmetricKey.withUnsafeBytes { key in
+            (PrekeyedHMAC(key: key), PrekeyedHMAC(key: key), PrekeyedHMAC(key: key))
+        }
     }
 
     func algorithm(named alg: String) -> Algorithm? {
@@ -43,15 +42,11 @@ struct HMACCallerKey: Sendable {
     }
 
     /// Whether `signature` is the MAC of `input`, compared in constant time.
-    func isValid(signature: [UInt8], over input: ArraySlice<UInt8>, algorithm: Algorithm) -> Bool {
-        input.withUnsafeBytes { bytes in
-            signature.withUnsafeBytes { signature in
-                switch algorithm {
-                case .hs256: hs256.isValid(signature: signature, over: bytes)
-                case .hs384: hs384.isValid(signature: signature, over: bytes)
-                case .hs512: hs512.isValid(signature: signature, over: bytes)
-                }
-            }
+    func isValid(signature: UnsafeRawBufferPointer, over input: UnsafeRawBufferPointer, algorithm: Algorithm) -> Bool {
+        switch algorithm {
+        case .hs256: hs256.isValid(signature: signature, over: input)
+        case .hs384: hs384.isValid(signature: signature, over: input)
+        case .hs512: hs512.isValid(signature: signature, over: input)
         }
     }
 }

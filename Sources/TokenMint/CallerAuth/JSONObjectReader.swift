@@ -73,15 +73,18 @@ public enum JSONObjectReader {
 
     /// Parses `bytes` as one JSON object (RFC 8259, strict) and returns the known members.
     public static func read(_ bytes: [UInt8]) throws(JSONObjectReaderError) -> JWTJSONFields {
-        guard bytes.count <= maxInputLength else { throw JSONObjectReaderError(.tooLong) }
-        return try bytes.withUnsafeBufferPointer { input throws(JSONObjectReaderError) in
-            try withUnsafeTemporaryAllocation(of: UInt8.self, capacity: max(input.count, 1)) {
-                scratch throws(JSONObjectReaderError) in
-                try withUnsafeTemporaryAllocation(of: UnsafeBufferPointer<UInt8>.self, capacity: maxMembers) {
-                    names throws(JSONObjectReaderError) in
-                    var parser = JSONObjectParser(input: input, scratch: scratch, names: names)
-                    return try parser.readObject()
-                }
+        try bytes.withUnsafeBufferPointer { input throws(JSONObjectReaderError) in try read(input) }
+    }
+
+    /// As ``read(_:)-([UInt8])``, from bytes in place (a decoded token segment).
+    public static func read(_ input: UnsafeBufferPointer<UInt8>) throws(JSONObjectReaderError) -> JWTJSONFields {
+        guard input.count <= maxInputLength else { throw JSONObjectReaderError(.tooLong) }
+        return try withUnsafeTemporaryAllocation(of: UInt8.self, capacity: max(input.count, 1)) {
+            scratch throws(JSONObjectReaderError) in
+            try withUnsafeTemporaryAllocation(of: UnsafeBufferPointer<UInt8>.self, capacity: maxMembers) {
+                names throws(JSONObjectReaderError) in
+                var parser = JSONObjectParser(input: input, scratch: scratch, names: names)
+                return try parser.readObject()
             }
         }
     }

@@ -6,25 +6,46 @@ enum Base64URL {
         Base64.encodeToString(bytes: bytes, options: [.base64UrlAlphabet, .omitPaddingCharacter])
     }
 
+    /// How many bytes ``decode(_:into:)`` may write for `count` encoded characters.
+    static func decodedCapacity(_ count: Int) -> Int { Base64.decodedLength(bytesCount: count) }
+
     /// - Returns: nil for anything that is not canonical unpadded base64url.
+    static func decode(_ bytes: some Collection<UInt8>) -> [UInt8]? {
+        let encoded = Array(bytes)
+        return encoded.withUnsafeBufferPointer { encoded in
+            var decoded: Int?
+            let output = [UInt8](unsafeUninitializedCapacity: decodedCapacity(encoded.count)) { buffer, count in
+                decoded = decode(encoded, into: buffer)
+                count = decoded ?? 0
+            }
+            return decoded == nil ? nil : output
+        }
+    }
+
+    /// Decodes `bytes` into `output`, which must hold ``decodedCapacity(_:)`` bytes.
+    ///
+    /// - Returns: the bytes written; nil for anything that is not canonical unpadded base64url.
     ///
     /// - Important: Canonical means one spelling per byte string. The last character of a segment whose length is
     ///   not a multiple of 4 carries 2 or 4 bits that encode nothing; a decoder that ignores them accepts 4 or 16
     ///   spellings of the same signature, so a token could be altered and still verify. Those bits must be zero,
     ///   as RFC 4648 §3.5 lets a decoder require.
-    static func decode(_ bytes: some BidirectionalCollection<UInt8>) -> [UInt8]? {
+    static func decode(_ bytes: UnsafeBufferPointer<UInt8>, into output: UnsafeMutableBufferPointer<UInt8>) -> Int? {
+        guard let last = bytes.last else { return 0 }
         // A padded or standard-alphabet segment is not a JWS segment; ExtrasBase64 would accept some of them.
-        if bytes.contains(where: { $0 == UInt8(ascii: "=") || $0 == UInt8(ascii: "+") || $0 == UInt8(ascii: "/") }) {
+        for byte in bytes where byte == UInt8(ascii: "=") || byte == UInt8(ascii: "+") || byte == UInt8(ascii: "/") {
             return nil
         }
-        guard let last = bytes.last, let value = sextet(last) else { return bytes.isEmpty ? [] : nil }
+        guard let value = sextet(last) else { return nil }
         switch bytes.count % 4 {
         case 1: return nil
         case 2: guard value & 0x0F == 0 else { return nil }
         case 3: guard value & 0x03 == 0 else { return nil }
         default: break
         }
-        return try? Base64.decode(bytes: bytes, options: [.base64UrlAlphabet, .omitPaddingCharacter])
+        precondition(output.count >= decodedCapacity(bytes.count), "Base64URL.decode: output too small")
+        var span = output.mutableSpan
+        return try? Base64.decode(bytes: bytes.span, into: &span, options: [.base64UrlAlphabet, .omitPaddingCharacter])
     }
 
     /// The 6-bit value of a base64url character.

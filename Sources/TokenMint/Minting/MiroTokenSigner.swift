@@ -35,16 +35,16 @@ public struct MiroTokenSigner: Sendable {
     /// key, our `iss`, and integer times. Used before adopting a token from a shared store.
     public func verify(_ compact: String) -> MiroToken? {
         let bytes = Array(compact.utf8)
-        guard let parts = CompactJWS(bytes),
-            let header = try? JSONObjectReader.read(parts.decodedHeader ?? []),
+        guard let parts = CompactJWS(bytes), case let decoded = parts.decodedSegments(of: bytes),
+            let header = try? JSONObjectReader.read(decoded.header ?? []),
             header.alg == "HS256", !header.hasCrit,
-            let signature = parts.decodedSignature,
+            let signature = decoded.signature,
             HMAC<SHA256>.isValidAuthenticationCode(
                 signature,
                 authenticating: parts.signingInput(of: bytes),
                 using: key
             ),
-            let payload = parts.decodedPayload,
+            let payload = decoded.payload,
             let claims = try? JSONObjectReader.read(payload),
             claims.iss == clientID,
             let exp = claims.exp, let iat = claims.iat,
