@@ -42,7 +42,7 @@ final class ConnectionGuard: ChannelDuplexHandler, RemovableChannelHandler {
         case error(HTTPParserError)
     }
 
-    private var endpoint: TokenEndpoint
+    private let endpoint: TokenEndpoint
     private var state = State.idle
     private var queue = CircularBuffer<Queued>()
     private var requestIDs = RequestIDGenerator()

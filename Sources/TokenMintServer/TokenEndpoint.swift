@@ -10,10 +10,13 @@ import TokenMint
 /// One instance per connection (it keeps the connection's prepared token answer and a scratch buffer for the
 /// audit line). It records every answer in the metrics, and logs the audit line of every token served.
 ///
+/// A class, used from its connection's event loop only: as a value inside the handler, each call that read the
+/// environment beside the scratch buffer's `inout` access copied the whole endpoint, a retain per field.
+///
 /// - Important: Every `POST /v1/token` is verified, from the verifier in force when it arrives; nothing about a
 ///   caller is remembered between requests. How a rejection is answered is decided in one place,
 ///   ``problem(for:)``.
-struct TokenEndpoint {
+final class TokenEndpoint {
     /// The token request carries no body; a little is tolerated (some clients send `{}`), more is refused.
     static let maximumBodyBytes = 1024
 
@@ -49,7 +52,7 @@ struct TokenEndpoint {
     }
 
     /// Answers `request`, or starts its public-key verification.
-    mutating func respond(to request: EndpointRequest) -> Outcome {
+    func respond(to request: EndpointRequest) -> Outcome {
         switch request.route {
         case .token:
             switch request.method {
@@ -79,7 +82,7 @@ struct TokenEndpoint {
     }
 
     /// The answer to the request whose ``Verification`` finished with `result`.
-    mutating func finish(
+    func finish(
         _ verification: Verification,
         result: Result<CallerIdentity, CallerRejection>
     )
@@ -125,7 +128,7 @@ struct TokenEndpoint {
 
     // MARK: Routes
 
-    private mutating func token(_ request: EndpointRequest) -> Outcome {
+    private func token(_ request: EndpointRequest) -> Outcome {
         let now = environment.now()
         let verifier = environment.verifiers.current
         switch verifier.verify(authorization: request.authorization, now: now) {
@@ -144,7 +147,7 @@ struct TokenEndpoint {
         return problem(Self.problem(for: rejection), request)
     }
 
-    private mutating func serve(_ request: EndpointRequest, caller: CallerIdentity, now: Double) -> EndpointResponse {
+    private func serve(_ request: EndpointRequest, caller: CallerIdentity, now: Double) -> EndpointResponse {
         guard let snapshot = environment.cache.servable(at: now) else { return problem(.noToken, request) }
         let prepared: PreparedTokenAnswer
         if let current = self.prepared, current.generation == snapshot.generation {
@@ -154,9 +157,6 @@ struct TokenEndpoint {
             self.prepared = prepared
         }
         environment.metrics.served.increment()
-        // Locals, not `self.` reads, beside the `inout` scratch buffer: reading `self` during an `inout` access to
-        // one of its properties would make the compiler copy the whole endpoint first.
-        let audit = self.audit
         audit.tokenIssued(
             requestID: request.requestID,
             subject: caller.subject,

@@ -10,7 +10,7 @@ import TokenMintTesting
 
 /// ``TokenEndpoint`` as a function: a request value in, a response value out, no socket.
 @Suite struct TokenEndpointFunctionTests {
-    func answer(_ endpoint: inout TokenEndpoint, _ request: EndpointRequest) throws -> HTTPResponse {
+    func answer(_ endpoint: TokenEndpoint, _ request: EndpointRequest) throws -> HTTPResponse {
         guard case .response(let response) = endpoint.respond(to: request) else {
             Issue.record("an HMAC caller needs no asynchronous verification")
             throw CancellationError()
@@ -20,10 +20,10 @@ import TokenMintTesting
 
     @Test func servesTheCachedTokenWithTheRequestsOwnID() async throws {
         let fixture = try await EndpointFixture.make()
-        var endpoint = TokenEndpoint(environment: fixture.environment)
+        let endpoint = TokenEndpoint(environment: fixture.environment)
         let bearer = "Bearer " + LiveServer.callerToken()
         for id in ["first", "second"] {
-            let response = try answer(&endpoint, EndpointFixture.post(authorization: bearer, id: .supplied(id)))
+            let response = try answer(endpoint, EndpointFixture.post(authorization: bearer, id: .supplied(id)))
             #expect(response.status == 200)
             #expect(response.body == fixture.token.compact)
             #expect(response.header("X-Request-Id") == id)
@@ -55,60 +55,60 @@ import TokenMintTesting
 
     @Test func corsHeadsDependOnTheOrigin() async throws {
         let fixture = try await EndpointFixture.make()
-        var endpoint = TokenEndpoint(environment: fixture.environment)
+        let endpoint = TokenEndpoint(environment: fixture.environment)
         let bearer = "Bearer " + LiveServer.callerToken()
-        let allowed = try answer(&endpoint, EndpointFixture.post(authorization: bearer, origin: "https://site.example"))
+        let allowed = try answer(endpoint, EndpointFixture.post(authorization: bearer, origin: "https://site.example"))
         #expect(allowed.header("Access-Control-Allow-Origin") == "https://site.example")
         #expect(allowed.header("Vary") == "Origin")
-        let other = try answer(&endpoint, EndpointFixture.post(authorization: bearer, origin: "https://evil.example"))
+        let other = try answer(endpoint, EndpointFixture.post(authorization: bearer, origin: "https://evil.example"))
         #expect(other.status == 200)
         #expect(other.header("Vary") == "Origin")
         #expect(other.headers.allSatisfy { !$0.0.lowercased().hasPrefix("access-control-") })
         // The allowed origin's prepared head is still its own after another origin's was built.
-        let again = try answer(&endpoint, EndpointFixture.post(authorization: bearer, origin: "https://site.example"))
+        let again = try answer(endpoint, EndpointFixture.post(authorization: bearer, origin: "https://site.example"))
         #expect(again.header("Access-Control-Allow-Origin") == "https://site.example")
     }
 
     @Test func aNewTokenGenerationRebuildsTheAnswer() async throws {
         let fixture = try await EndpointFixture.make()
-        var endpoint = TokenEndpoint(environment: fixture.environment)
+        let endpoint = TokenEndpoint(environment: fixture.environment)
         let bearer = "Bearer " + LiveServer.callerToken()
-        #expect(try answer(&endpoint, EndpointFixture.post(authorization: bearer)).body == fixture.token.compact)
+        #expect(try answer(endpoint, EndpointFixture.post(authorization: bearer)).body == fixture.token.compact)
         let newer = MiroTokenSigner(clientID: LiveServer.clientID, secret: Secret(LiveServer.clientSecret))
             .mint(now: UnixTime.now() + 10, ttl: 300)
         #expect(fixture.environment.cache.store(newer))
-        let response = try answer(&endpoint, EndpointFixture.post(authorization: bearer))
+        let response = try answer(endpoint, EndpointFixture.post(authorization: bearer))
         #expect(response.body == newer.compact)
         #expect(response.header("Content-Length") == String(newer.compact.utf8.count))
     }
 
     @Test func everyRequestIsVerified() async throws {
         let fixture = try await EndpointFixture.make()
-        var endpoint = TokenEndpoint(environment: fixture.environment)
+        let endpoint = TokenEndpoint(environment: fixture.environment)
         let good = "Bearer " + LiveServer.callerToken()
-        #expect(try answer(&endpoint, EndpointFixture.post(authorization: good)).status == 200)
+        #expect(try answer(endpoint, EndpointFixture.post(authorization: good)).status == 200)
         let forged = String(good.dropLast(2)) + (good.hasSuffix("AA") ? "BB" : "AA")
-        let refused = try answer(&endpoint, EndpointFixture.post(authorization: forged, origin: "https://site.example"))
+        let refused = try answer(endpoint, EndpointFixture.post(authorization: forged, origin: "https://site.example"))
         #expect(refused.status == 401)
         #expect(refused.header("Content-Type") == "application/problem+json")
         #expect(refused.header("Cache-Control") == "no-store")
         #expect(refused.header("WWW-Authenticate")?.hasPrefix("Bearer ") == true)
         #expect(refused.header("Access-Control-Allow-Origin") == "https://site.example")
-        #expect(try answer(&endpoint, EndpointFixture.post(authorization: nil)).status == 401)
+        #expect(try answer(endpoint, EndpointFixture.post(authorization: nil)).status == 401)
     }
 
     @Test func routesAndMethods() async throws {
         let fixture = try await EndpointFixture.make()
-        var endpoint = TokenEndpoint(environment: fixture.environment)
+        let endpoint = TokenEndpoint(environment: fixture.environment)
         func request(_ method: HTTPMethod, _ route: Route) -> EndpointRequest {
             EndpointRequest(method: method, route: route, requestID: .supplied("r"))
         }
-        let get = try answer(&endpoint, request(.GET, .token))
+        let get = try answer(endpoint, request(.GET, .token))
         #expect(get.status == 405)
         #expect(get.header("Allow") == "POST, OPTIONS")
-        #expect(try answer(&endpoint, request(.POST, .healthz)).header("Allow") == "GET, HEAD")
-        #expect(try answer(&endpoint, request(.GET, .other)).status == 404)
-        let health = try answer(&endpoint, request(.GET, .healthz))
+        #expect(try answer(endpoint, request(.POST, .healthz)).header("Allow") == "GET, HEAD")
+        #expect(try answer(endpoint, request(.GET, .other)).status == 404)
+        let health = try answer(endpoint, request(.GET, .healthz))
         #expect(health.status == 200)
         #expect(health.body == "ok\n")
         guard case .response(let head) = endpoint.respond(to: request(.HEAD, .healthz)) else {
@@ -120,31 +120,31 @@ import TokenMintTesting
         let text = String(buffer: bytes)
         #expect(text.contains("\r\nContent-Length: 3\r\n"))
         #expect(text.hasSuffix("\r\n\r\n"), "no content after the head")
-        let ready = try answer(&endpoint, request(.GET, .readyz))
+        let ready = try answer(endpoint, request(.GET, .readyz))
         #expect(ready.status == 200)
         #expect(ready.body.contains(#""redis":"disabled""#))
         fixture.environment.readiness.startDraining()
-        #expect(try answer(&endpoint, request(.GET, .readyz)).status == 503)
+        #expect(try answer(endpoint, request(.GET, .readyz)).status == 503)
     }
 
     @Test func preflightFromAnAllowedOriginOnly() async throws {
         let fixture = try await EndpointFixture.make()
-        var endpoint = TokenEndpoint(environment: fixture.environment)
+        let endpoint = TokenEndpoint(environment: fixture.environment)
         var request = EndpointRequest(method: .OPTIONS, route: .token, requestID: .supplied("p"))
         request.origin = "https://site.example"
-        let allowed = try answer(&endpoint, request)
+        let allowed = try answer(endpoint, request)
         #expect(allowed.status == 204)
         #expect(allowed.header("Content-Length") == nil)
         #expect(allowed.header("Access-Control-Allow-Methods") == "POST")
         #expect(allowed.header("Allow") == "POST, OPTIONS")
         request.origin = "https://evil.example"
-        let refused = try answer(&endpoint, request)
+        let refused = try answer(endpoint, request)
         #expect(refused.headers.allSatisfy { !$0.0.lowercased().hasPrefix("access-control-") })
     }
 
     @Test func http10AndClosingRequestsSayHowTheConnectionEnds() async throws {
         let fixture = try await EndpointFixture.make()
-        var endpoint = TokenEndpoint(environment: fixture.environment)
+        let endpoint = TokenEndpoint(environment: fixture.environment)
         var request = EndpointFixture.post(authorization: "Bearer " + LiveServer.callerToken())
         request.version = .http1_0
         var buffer = ByteBuffer()
@@ -158,15 +158,15 @@ import TokenMintTesting
         #expect(text.contains("\r\nConnection: keep-alive\r\n"))
         request.version = .http1_1
         request.keepAlive = false
-        let closing = try answer(&endpoint, request)
+        let closing = try answer(endpoint, request)
         #expect(closing.header("Connection") == "close")
     }
 
     @Test func answersJSONWhenAskedFor() async throws {
         let fixture = try await EndpointFixture.make()
-        var endpoint = TokenEndpoint(environment: fixture.environment)
+        let endpoint = TokenEndpoint(environment: fixture.environment)
         let response = try answer(
-            &endpoint,
+            endpoint,
             EndpointFixture.post(authorization: "Bearer " + LiveServer.callerToken(), accept: "application/json")
         )
         #expect(response.header("Content-Type") == "application/json")
@@ -176,8 +176,8 @@ import TokenMintTesting
     @Test func refusesWithProblemsWhenNoTokenIsServable() async throws {
         let fixture = try await EndpointFixture.make()
         fixture.environment.cache.clear()
-        var endpoint = TokenEndpoint(environment: fixture.environment)
-        let response = try answer(&endpoint, EndpointFixture.post(authorization: "Bearer " + LiveServer.callerToken()))
+        let endpoint = TokenEndpoint(environment: fixture.environment)
+        let response = try answer(endpoint, EndpointFixture.post(authorization: "Bearer " + LiveServer.callerToken()))
         #expect(response.status == 503)
         #expect(response.header("Retry-After") == "1")
         #expect(response.header("Content-Type") == "application/problem+json")

@@ -6,7 +6,10 @@ import Crypto
 /// actor would. The key's inner and outer pads are hashed once, when the key is loaded (``PrekeyedHMAC``); a
 /// request copies those two states, hashes its signing input and the inner digest, and compares in constant time,
 /// with no allocation.
-struct HMACCallerKey: Sendable {
+///
+/// A class, immutable: the six keyed states are OpenSSL contexts held inline, over a kilobyte, and the verifier that
+/// holds this key is read on every request; a reference keeps that read one retain, not a kilobyte's copy.
+final class HMACCallerKey: Sendable {
     enum Algorithm: String, CaseIterable, Sendable {
         case hs256 = "HS256"
         case hs384 = "HS384"

@@ -17,6 +17,9 @@ public final class LogWriter: Sendable {
 
     private struct Buffer {
         var bytes: [UInt8] = []
+        /// The batch last written, emptied with its capacity kept: swapped in as the next buffer, so appends after a
+        /// flush neither allocate nor copy while the buffer grows back.
+        var spare: [UInt8] = []
         var dropped = 0
         var stopped = false
     }
@@ -48,9 +51,9 @@ public final class LogWriter: Sendable {
     /// Writes what is buffered now; called at exit so the last lines are not lost.
     public func flush() {
         // Swap the buffer out under the lock and write outside it, so event loops never wait on the write.
-        let (bytes, dropped) = buffer.withLock { buffer -> ([UInt8], Int) in
+        var (bytes, dropped) = buffer.withLock { buffer -> ([UInt8], Int) in
             var taken: [UInt8] = []
-            taken.reserveCapacity(buffer.bytes.count)
+            swap(&taken, &buffer.spare)
             swap(&taken, &buffer.bytes)
             defer { buffer.dropped = 0 }
             return (taken, buffer.dropped)
@@ -61,6 +64,10 @@ public final class LogWriter: Sendable {
             )
         }
         if !bytes.isEmpty { writeAll(bytes) }
+        bytes.removeAll(keepingCapacity: true)
+        buffer.withLock { buffer in
+            if buffer.spare.capacity < bytes.capacity { swap(&buffer.spare, &bytes) }
+        }
     }
 
     private func flushLoop() {
