@@ -21,6 +21,12 @@ import TokenMint
         #expect(try read(#"{"alg":"HS256","typ":"JWT"}"#) == JWTJSONFields(alg: "HS256", typ: "JWT"))
     }
 
+    /// Member names match whole: a known name with a NUL (or anything) after it, or a prefix of one, is unknown.
+    @Test func knownNamesMatchOnlyWhole() throws {
+        #expect(try read(#"{"alg\u0000":"HS256","al":"x","algx":"y","sub\u0000":"z"}"#) == JWTJSONFields())
+        #expect(try read(#"{"te\u0061m":"t","user":"u","exp":1}"#) == JWTJSONFields(exp: 1, user: "u", team: "t"))
+    }
+
     @Test func headerWithKidAndCrit() throws {
         let fields = try read(#"{"alg":"RS256","kid":"k1","crit":["b64"],"b64":false}"#)
         #expect(fields == JWTJSONFields(alg: "RS256", kid: "k1", hasCrit: true))

@@ -28,20 +28,27 @@ final class HMACCallerKey: Sendable {
 
     /// The header `alg` values this key answers to: the allow-list checked before any MAC is computed.
     let allowed: Set<Algorithm>
+    /// ``allowed`` as three flags, for the per-request check (a `Set` hashes on every `contains`).
+    private let allows: (hs256: Bool, hs384: Bool, hs512: Bool)
     private let hs256: PrekeyedHMAC<SHA256Function>
     private let hs384: PrekeyedHMAC<SHA384Function>
     private let hs512: PrekeyedHMAC<SHA512Function>
 
     init(secret: Secret, only: Set<Algorithm> = Set(Algorithm.allCases)) {
         allowed = only.filter { secret.count >= $0.minimumKeyBytes }
+        allows = (allowed.contains(.hs256), allowed.contains(.hs384), allowed.contains(.hs512))
         (hs256, hs384, hs512) = secret.symmetricKey.withUnsafeBytes { key in
             (PrekeyedHMAC(key: key), PrekeyedHMAC(key: key), PrekeyedHMAC(key: key))
         }
     }
 
     func algorithm(named alg: String) -> Algorithm? {
-        guard let algorithm = Algorithm(rawValue: alg), allowed.contains(algorithm) else { return nil }
-        return algorithm
+        switch alg {
+        case "HS256": allows.hs256 ? .hs256 : nil
+        case "HS384": allows.hs384 ? .hs384 : nil
+        case "HS512": allows.hs512 ? .hs512 : nil
+        default: nil
+        }
     }
 
     /// Whether `signature` is the MAC of `input`, compared in constant time.

@@ -94,18 +94,38 @@ public enum JSONObjectReader {
 private enum KnownMember: String, CaseIterable {
     case alg, kid, typ, crit, iss, sub, aud, exp, nbf, iat, user, team
 
-    /// Every member with its name's bytes, built once: `allCases` and `rawValue` would allocate on each call, and
-    /// this runs for every member of every caller token.
-    private static let table: [(member: KnownMember, name: [UInt8])] = allCases.map { ($0, Array($0.rawValue.utf8)) }
+    /// Every member by its name's bytes packed into an integer (first byte lowest), built once: this runs for every
+    /// member of every caller token, and one integer compare per candidate is cheaper than comparing byte arrays.
+    private static let table: [(member: KnownMember, packed: UInt32, count: Int)] = allCases.map {
+        ($0, pack(UnsafeBufferPointer?.none, $0.rawValue), $0.rawValue.utf8.count)
+    }
 
     /// Matches the unescaped name; the length test first keeps the common unknown member cheap.
     init?(_ name: UnsafeBufferPointer<UInt8>) {
         guard name.count == 3 || name.count == 4 else { return nil }
-        for entry in Self.table where entry.name.count == name.count && entry.name.elementsEqual(name) {
+        let packed = Self.pack(name, nil)
+        for entry in Self.table where entry.packed == packed && entry.count == name.count {
             self = entry.member
             return
         }
         return nil
+    }
+
+    /// 3 or 4 bytes, from the buffer or else from the string, as one integer. `alg` and `alg\u0000` pack alike, so
+    /// a match compares the length too.
+    private static func pack(_ bytes: UnsafeBufferPointer<UInt8>?, _ string: String?) -> UInt32 {
+        var packed: UInt32 = 0
+        var shift: UInt32 = 0
+        func add(_ byte: UInt8) {
+            packed |= UInt32(byte) << shift
+            shift += 8
+        }
+        if let bytes {
+            for byte in bytes { add(byte) }
+        } else if let string {
+            for byte in string.utf8 { add(byte) }
+        }
+        return packed
     }
 }
 

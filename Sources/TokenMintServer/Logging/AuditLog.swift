@@ -72,23 +72,28 @@ struct AuditLog: Sendable {
         case .lines(let writer, let prefix):
             scratch.removeAll(keepingCapacity: true)
             scratch.reserveCapacity(256)
-            scratch.append(contentsOf: #"{"ts":""#.utf8)
+            Self.append(#"{"ts":""#, to: &scratch)
             LineLogHandler.appendTimestamp(into: &scratch)
             scratch.append(contentsOf: prefix)
             // Sane or made here: neither needs an escape.
             requestID.append(to: &scratch)
-            scratch.append(contentsOf: #"","sub":"#.utf8)
+            Self.append(#"","sub":"#, to: &scratch)
             JSONString.appendQuoted(subject ?? "-", to: &scratch)
-            scratch.append(contentsOf: #","verifier":"#.utf8)
+            Self.append(#","verifier":"#, to: &scratch)
             JSONString.appendQuoted(verifier, to: &scratch)
             if let team {
-                scratch.append(contentsOf: #","team":"#.utf8)
+                Self.append(#","team":"#, to: &scratch)
                 JSONString.appendQuoted(team, to: &scratch)
             }
-            scratch.append(contentsOf: #","token":"#.utf8)
+            Self.append(#","token":"#, to: &scratch)
             JSONString.appendQuoted(fingerprint, to: &scratch)
-            scratch.append(contentsOf: "}\n".utf8)
+            Self.append("}\n", to: &scratch)
             writer.append(scratch)
         }
+    }
+
+    /// A literal's bytes in one copy (appending a `String`'s UTF-8 view goes byte by byte through its iterator).
+    private static func append(_ literal: StaticString, to line: inout [UInt8]) {
+        literal.withUTF8Buffer { line.append(contentsOf: $0) }
     }
 }
