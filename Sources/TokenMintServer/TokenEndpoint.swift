@@ -42,7 +42,7 @@ final class TokenEndpoint {
     private let environment: HandlerEnvironment
     private let audit: AuditLog
     private var prepared: PreparedTokenAnswer?
-    private var auditLine: [UInt8] = []
+    private var auditScratch = AuditLog.Scratch()
     /// The request being verified, while a ``Verification`` is out.
     private var verifying: EndpointRequest?
 
@@ -163,7 +163,7 @@ final class TokenEndpoint {
             verifier: caller.verifier,
             team: caller.team,
             fingerprint: prepared.fingerprint,
-            scratch: &auditLine
+            scratch: &auditScratch
         )
         if TokenRepresentation(accept: request.accept) == .json {
             let token = snapshot.token

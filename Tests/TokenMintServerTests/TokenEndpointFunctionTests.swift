@@ -196,7 +196,7 @@ import TokenMintTesting
         handler.metadata["replica"] = "r-1"
         let logger = Logger(label: "tokenmint") { _ in handler }
         let fast = AuditLog(logger: logger)
-        var scratch: [UInt8] = []
+        var scratch = AuditLog.Scratch()
         let subject = "al\"ice\u{2028}"
         fast.tokenIssued(
             requestID: .made(prefix: "0123456789abcdef-", counter: 42),
@@ -222,12 +222,19 @@ import TokenMintTesting
         }
         let lines = String(decoding: received, as: UTF8.self).split(separator: "\n")
         #expect(lines.count == 2)
+        var stamps: [String] = []
         let objects = try lines.map {
             var object = try #require(try JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: String])
+            stamps.append(object["ts"] ?? "")
             object["ts"] = nil
             return object
         }
         #expect(objects.count == 2 && objects[0] == objects[1])
+        // Both timestamps are RFC 3339 UTC with milliseconds, the audit line's (second from its own cache) no later
+        // than the logger's.
+        let format = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/
+        #expect(stamps.count == 2 && stamps.allSatisfy { $0.wholeMatch(of: format) != nil }, "\(stamps)")
+        #expect(stamps.count == 2 && stamps[0] <= stamps[1], "\(stamps)")
         #expect(objects.first?["sub"] == subject)
         #expect(objects.first?["replica"] == "r-1")
     }

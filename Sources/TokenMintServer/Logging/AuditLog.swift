@@ -1,6 +1,12 @@
 import Logging
 import TokenMint
 
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
 /// The audit line of every token served: `token issued` at `info`, with `request_id`, `sub`, `verifier` and the
 /// token's fingerprint.
 ///
@@ -49,6 +55,35 @@ struct AuditLog: Sendable {
         sink = .lines(handler.writer, prefix: prefix)
     }
 
+    /// What one connection reuses from line to line: the line's buffer, and the timestamp's date and time to the
+    /// second, formatted (`gmtime_r` and 14 digits) once per second rather than once per line.
+    struct Scratch {
+        var line: [UInt8] = []
+        fileprivate var second = Int.min
+        /// `2026-11-23T09:41:00`, for ``second``.
+        fileprivate var dateTime: [UInt8] = []
+
+        /// Appends the RFC 3339 UTC timestamp with milliseconds, as ``LineLogHandler`` writes it.
+        fileprivate mutating func appendTimestamp() {
+            var spec = timespec()
+            clock_gettime(CLOCK_REALTIME, &spec)
+            let seconds = Int(spec.tv_sec)
+            if seconds != second {
+                dateTime.removeAll(keepingCapacity: true)
+                RFC3339.append(seconds: seconds, milliseconds: nil, to: &dateTime)
+                dateTime.removeLast()  // the `Z`, written after the milliseconds below
+                second = seconds
+            }
+            line.append(contentsOf: dateTime)
+            let milliseconds = Int(spec.tv_nsec / 1_000_000)
+            line.append(UInt8(ascii: "."))
+            line.append(UInt8(ascii: "0") + UInt8(milliseconds / 100))
+            line.append(UInt8(ascii: "0") + UInt8(milliseconds / 10 % 10))
+            line.append(UInt8(ascii: "0") + UInt8(milliseconds % 10))
+            line.append(UInt8(ascii: "Z"))
+        }
+    }
+
     /// Logs that the token with `fingerprint` was served; `scratch` is reused between calls.
     func tokenIssued(
         requestID: RequestID,
@@ -56,7 +91,7 @@ struct AuditLog: Sendable {
         verifier: String,
         team: String? = nil,
         fingerprint: String,
-        scratch: inout [UInt8]
+        scratch: inout Scratch
     ) {
         switch sink {
         case .logger(let logger):
@@ -70,25 +105,25 @@ struct AuditLog: Sendable {
             if let team { metadata["team"] = .string(team) }
             logger.info("token issued", metadata: metadata)
         case .lines(let writer, let prefix):
-            scratch.removeAll(keepingCapacity: true)
-            scratch.reserveCapacity(256)
-            Self.append(#"{"ts":""#, to: &scratch)
-            LineLogHandler.appendTimestamp(into: &scratch)
-            scratch.append(contentsOf: prefix)
+            scratch.line.removeAll(keepingCapacity: true)
+            scratch.line.reserveCapacity(256)
+            Self.append(#"{"ts":""#, to: &scratch.line)
+            scratch.appendTimestamp()
+            scratch.line.append(contentsOf: prefix)
             // Sane or made here: neither needs an escape.
-            requestID.append(to: &scratch)
-            Self.append(#"","sub":"#, to: &scratch)
-            JSONString.appendQuoted(subject ?? "-", to: &scratch)
-            Self.append(#","verifier":"#, to: &scratch)
-            JSONString.appendQuoted(verifier, to: &scratch)
+            requestID.append(to: &scratch.line)
+            Self.append(#"","sub":"#, to: &scratch.line)
+            JSONString.appendQuoted(subject ?? "-", to: &scratch.line)
+            Self.append(#","verifier":"#, to: &scratch.line)
+            JSONString.appendQuoted(verifier, to: &scratch.line)
             if let team {
-                Self.append(#","team":"#, to: &scratch)
-                JSONString.appendQuoted(team, to: &scratch)
+                Self.append(#","team":"#, to: &scratch.line)
+                JSONString.appendQuoted(team, to: &scratch.line)
             }
-            Self.append(#","token":"#, to: &scratch)
-            JSONString.appendQuoted(fingerprint, to: &scratch)
-            Self.append("}\n", to: &scratch)
-            writer.append(scratch)
+            Self.append(#","token":"#, to: &scratch.line)
+            JSONString.appendQuoted(fingerprint, to: &scratch.line)
+            Self.append("}\n", to: &scratch.line)
+            writer.append(scratch.line)
         }
     }
 
