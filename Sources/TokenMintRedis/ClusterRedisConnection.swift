@@ -40,7 +40,10 @@ public final class ClusterRedisConnection: RedisConnection, RedisNodeReporting, 
         self.metrics = metrics
         self.logger = logger
         self.state = Mutex(State(slotNode: settings.node))
-        startHealthCheck()
+        let healthCheck = RedisHealthCheckLoop.start(every: settings.healthCheckSeconds, owner: self) {
+            await $0.checkHealth()
+        }
+        state.withLock { $0.healthCheck = healthCheck }
     }
 
     public var nodeInUse: RedisNodeAddress? { state.withLock { $0.slotNode } }
@@ -153,19 +156,6 @@ public final class ClusterRedisConnection: RedisConnection, RedisNodeReporting, 
     }
 
     // MARK: Health check
-
-    private func startHealthCheck() {
-        let seconds = settings.healthCheckSeconds
-        guard seconds > 0 else { return }
-        let task = Task { [weak self] in
-            while !Task.isCancelled {
-                do { try await Task.sleep(for: .seconds(seconds)) } catch { return }
-                guard let self else { return }
-                await self.checkHealth()
-            }
-        }
-        state.withLock { $0.healthCheck = task }
-    }
 
     /// `PING` on the slot's node, on a connection of its own.
     func checkHealth() async {

@@ -72,7 +72,10 @@ public final class SentinelRedisConnection: RedisConnection, RedisNodeReporting,
                 commands: metrics?.commands
             )
         }
-        startHealthCheck()
+        let healthCheck = RedisHealthCheckLoop.start(every: settings.healthCheckSeconds, owner: self) {
+            await $0.checkHealth()
+        }
+        state.withLock { $0.healthCheck = healthCheck }
     }
 
     public var nodeInUse: RedisNodeAddress? { state.withLock { $0.primary?.address } }
@@ -234,19 +237,6 @@ public final class SentinelRedisConnection: RedisConnection, RedisNodeReporting,
     }
 
     // MARK: Health check
-
-    private func startHealthCheck() {
-        let seconds = settings.healthCheckSeconds
-        guard seconds > 0 else { return }
-        let task = Task { [weak self] in
-            while !Task.isCancelled {
-                do { try await Task.sleep(for: .seconds(seconds)) } catch { return }
-                guard let self else { return }
-                await self.checkHealth()
-            }
-        }
-        state.withLock { $0.healthCheck = task }
-    }
 
     /// `ROLE` on the primary in use (or a resolution, when none is): a node that fails or is no longer `master` is
     /// lost and the sentinels are asked at once.

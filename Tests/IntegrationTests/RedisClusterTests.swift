@@ -41,9 +41,7 @@ import TokenMintTesting
         try cluster.moveSlot(of: key, from: owner, to: target)
         #expect(try target.cli(["GET", key]) == first.compact, "the token moved with its slot")
 
-        let convergeDeadline = ContinuousClock.now + .seconds(max(10, first.remaining()))
-        var converged = false
-        while ContinuousClock.now < convergeDeadline {
+        let converged = try await Poll.until(timeout: .seconds(max(10, first.remaining())), every: .milliseconds(200)) {
             var tokens: Set<String> = []
             var nodes: Set<String?> = []
             for replica in fleet {
@@ -51,13 +49,8 @@ import TokenMintTesting
                 nodes.insert(try await replica.redisStateAndNode().node)
             }
             let stored = try? target.cli(["GET", key])
-            if tokens.count == 1, let token = tokens.first, token != first.compact, stored == token,
-                nodes == ["127.0.0.1:\(target.port)"]
-            {
-                converged = true
-                break
-            }
-            try await Task.sleep(for: .milliseconds(200))
+            guard tokens.count == 1, let token = tokens.first else { return false }
+            return token != first.compact && stored == token && nodes == ["127.0.0.1:\(target.port)"]
         }
         #expect(converged, "the fleet's next token was stored on the slot's new node and shared")
         load.cancel()

@@ -47,8 +47,7 @@ import Glibc
         var order: [String] = []
         var worstRemaining = Double.infinity
         var failures = 0
-        let deadline = ContinuousClock.now + .seconds(90)
-        while ContinuousClock.now < deadline {
+        _ = try await Poll.until(timeout: .seconds(90), every: .milliseconds(200)) {
             for (index, replica) in fleet.enumerated() {
                 let response = try await replica.token()
                 guard response.status == 200, let token = ServedToken(response.body) else {
@@ -59,8 +58,7 @@ import Glibc
                 if seen[token.compact] == nil { order.append(token.compact) }
                 seen[token.compact, default: []].insert(index)
             }
-            if order.count == 3, seen[order[2]]?.count == fleet.count { break }
-            try await Task.sleep(for: .milliseconds(200))
+            return order.count == 3 && seen[order[2]]?.count == fleet.count
         }
         #expect(failures == 0)
         #expect(order.count == 3, "tokens seen: \(order.count)")
@@ -82,13 +80,12 @@ import Glibc
         holderEnvironment["REDIS_URL"] = redis.url
         holderEnvironment["TOKENMINT_TEST_HOLD_LOCK_MS"] = "30000"
         let holder = try TokenMintProcess(environment: holderEnvironment)
-        let lockDeadline = ContinuousClock.now + .seconds(10)
-        while try redis.cli(["EXISTS", Self.lockKey]) != "1" {
-            guard ContinuousClock.now < lockDeadline else {
-                Issue.record("the holder never took the lock")
-                return
-            }
-            try await Task.sleep(for: .milliseconds(20))
+        let locked = try await Poll.until(timeout: .seconds(10), every: .milliseconds(20)) {
+            try redis.cli(["EXISTS", Self.lockKey]) == "1"
+        }
+        guard locked else {
+            Issue.record("the holder never took the lock")
+            return
         }
         let lockTaken = ContinuousClock.now
         var environment = TokenMintProcess.baseEnvironment
@@ -134,16 +131,10 @@ import Glibc
         case .killed: redis.kill()
         case .frozen: redis.freeze()
         }
-        let degradedDeadline = ContinuousClock.now + .seconds(15)
-        var degraded = false
-        while ContinuousClock.now < degradedDeadline {
+        let degraded = try await Poll.until(timeout: .seconds(15), every: .milliseconds(250)) {
             var states: [String?] = []
             for replica in fleet { states.append(try await replica.redisState()) }
-            if states.allSatisfy({ $0 == "degraded" }) {
-                degraded = true
-                break
-            }
-            try await Task.sleep(for: .milliseconds(250))
+            return states.allSatisfy { $0 == "degraded" }
         }
         #expect(degraded, "every replica refreshed during the outage and reported degraded")
         #expect(try await fleet[0].metric("tokenmint_degraded") == 1)
@@ -154,20 +145,14 @@ import Glibc
         }
 
         // Converge within a window (30 s) after Redis returns, plus slack for the re-read round.
-        let convergeDeadline = ContinuousClock.now + .seconds(40)
-        var converged = false
-        while ContinuousClock.now < convergeDeadline {
+        let converged = try await Poll.until(timeout: .seconds(40), every: .milliseconds(250)) {
             var tokens: Set<String> = []
             var states: Set<String?> = []
             for replica in fleet {
                 tokens.insert(try await replica.token().body)
                 states.insert(try await replica.redisState())
             }
-            if tokens.count == 1, states == ["ok"] {
-                converged = true
-                break
-            }
-            try await Task.sleep(for: .milliseconds(250))
+            return tokens.count == 1 && states == ["ok"]
         }
         #expect(converged, "the fleet converged on one token after Redis returned")
         load.cancel()
@@ -364,11 +349,10 @@ import Glibc
         #expect(requests > 20)
         #expect(failures == 0, "\(failures) of \(requests) requests failed")
 
-        let deadline = ContinuousClock.now + .seconds(20)
-        var state = try await replica.redisState()
-        while state != "ok", ContinuousClock.now < deadline {
-            try await Task.sleep(for: .milliseconds(200))
+        var state: String?
+        _ = try await Poll.until(timeout: .seconds(20), every: .milliseconds(200)) {
             state = try await replica.redisState()
+            return state == "ok"
         }
         #expect(state == "ok", "never rejoined Redis after the lookup answered")
         #expect(try redis.cli(["GET", Self.tokenKey]) == (try await replica.token().body))

@@ -40,34 +40,32 @@ import TokenMintTesting
         topology.primary.kill()
         var detected: [Duration?] = Array(repeating: nil, count: fleet.count)
         var reconnected: [Duration?] = Array(repeating: nil, count: fleet.count)
-        let reconnectDeadline = killed + .seconds(30)
-        while ContinuousClock.now < reconnectDeadline, reconnected.contains(where: { $0 == nil }) {
+        _ = try await Poll.until(deadline: killed + .seconds(30), every: .milliseconds(100)) {
             for (index, replica) in fleet.enumerated() where reconnected[index] == nil {
                 let (state, node) = try await replica.redisStateAndNode()
                 let now = ContinuousClock.now - killed
                 if detected[index] == nil, state != "ok" || node != primary { detected[index] = now }
                 if state == "ok", node == promoted { reconnected[index] = now }
             }
-            try await Task.sleep(for: .milliseconds(100))
+            return !reconnected.contains { $0 == nil }
         }
         #expect(!reconnected.contains { $0 == nil }, "every replica reports redis ok on \(promoted) within 30 s")
         #expect(topology.namedPrimaryPort() == topology.replica.port, "the sentinels promoted the replica")
         let servedDuringFailover = try await fleet.requestsServed() - servedBeforeKill
 
         // The window's refresh goes through the new primary: one token for the fleet, stored there.
-        let convergeDeadline = ContinuousClock.now + .seconds(max(10, first.remaining()))
         var converged: Duration?
         var shared: String?
-        while ContinuousClock.now < convergeDeadline {
+        _ = try await Poll.until(timeout: .seconds(max(10, first.remaining())), every: .milliseconds(200)) {
             var tokens: Set<String> = []
             for replica in fleet { tokens.insert(try await replica.token().body) }
             let stored = try? topology.replica.cli(["GET", RedisFleetTests.tokenKey])
-            if tokens.count == 1, let token = tokens.first, token != first.compact, stored == token {
-                converged = ContinuousClock.now - killed
-                shared = token
-                break
+            guard tokens.count == 1, let token = tokens.first, token != first.compact, stored == token else {
+                return false
             }
-            try await Task.sleep(for: .milliseconds(200))
+            converged = ContinuousClock.now - killed
+            shared = token
+            return true
         }
         #expect(converged != nil, "the fleet converged on one token stored on the new primary")
         load.cancel()
@@ -143,15 +141,9 @@ import TokenMintTesting
 
         topology.primary.kill()
         let promoted = "127.0.0.1:\(topology.replica.port)"
-        let deadline = ContinuousClock.now + .seconds(30)
-        var moved = false
-        while ContinuousClock.now < deadline {
+        let moved = try await Poll.until(timeout: .seconds(30), every: .milliseconds(100)) {
             let (state, node) = try await replica.redisStateAndNode()
-            if state == "ok", node == promoted {
-                moved = true
-                break
-            }
-            try await Task.sleep(for: .milliseconds(100))
+            return state == "ok" && node == promoted
         }
         #expect(moved, "ok on the promoted replica over TLS within 30 s")
         #expect(try await replica.token().status == 200)
@@ -174,15 +166,10 @@ import TokenMintTesting
         try topology.sentinelCLI(topology.sentinelPorts[0], ["SENTINEL", "FAILOVER", RedisSentinelTopology.masterName])
         let promoted = "127.0.0.1:\(topology.replica.port)"
         // With the health check, within seconds; without, after the window's refresh point (12.5-15.5 s of life left).
-        let deadline = ContinuousClock.now + .seconds(healthCheck ? 20 : max(5, first.remaining() - 5) + 10)
-        var moved = false
-        while ContinuousClock.now < deadline {
+        let timeout = Duration.seconds(healthCheck ? 20 : max(5, first.remaining() - 5) + 10)
+        let moved = try await Poll.until(timeout: timeout, every: .milliseconds(200)) {
             let (state, node) = try await replica.redisStateAndNode()
-            if state == "ok", node == promoted {
-                moved = true
-                break
-            }
-            try await Task.sleep(for: .milliseconds(200))
+            return state == "ok" && node == promoted
         }
         #expect(moved, "ok on the promoted replica")
         #expect(topology.namedPrimaryPort() == topology.replica.port)
