@@ -15,6 +15,7 @@ enum Base64URL {
         return encoded.withUnsafeBufferPointer { encoded in
             var decoded: Int?
             let output = [UInt8](unsafeUninitializedCapacity: decodedCapacity(encoded.count)) { buffer, count in
+                buffer.initialize(repeating: 0)
                 decoded = decode(encoded, into: buffer)
                 count = decoded ?? 0
             }
@@ -22,7 +23,7 @@ enum Base64URL {
         }
     }
 
-    /// Decodes `bytes` into `output`, which must hold ``decodedCapacity(_:)`` bytes.
+    /// Decodes `bytes` into `output`, which must hold ``decodedCapacity(_:)`` initialized bytes.
     ///
     /// - Returns: the bytes written; nil for anything that is not canonical unpadded base64url.
     ///

@@ -44,6 +44,8 @@ struct CompactJWS {
         let payloadCapacity = Base64URL.decodedCapacity(payload.count)
         let capacity = headerCapacity + payloadCapacity + Base64URL.decodedCapacity(signature.count)
         return withUnsafeTemporaryAllocation(of: UInt8.self, capacity: capacity) { scratch in
+            // Initialized, as the decoder's `MutableSpan` requires: a few hundred bytes, once per token.
+            scratch.initialize(repeating: 0)
             let header = Self.decode(token, header, into: scratch, at: 0)
             let payload = Self.decode(token, payload, into: scratch, at: headerCapacity)
             let signature = Self.decode(token, signature, into: scratch, at: headerCapacity + payloadCapacity)
