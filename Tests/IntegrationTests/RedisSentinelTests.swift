@@ -163,7 +163,10 @@ import TokenMintTesting
         #expect(try await replica.redisStateAndNode().node == "127.0.0.1:\(topology.primary.port)")
         let first = try #require(ServedToken(try await replica.token().body))
 
-        _ = try topology.sentinelCLI(topology.sentinelPorts[0], ["SENTINEL", "FAILOVER", RedisSentinelTopology.masterName])
+        _ = try topology.sentinelCLI(
+            topology.sentinelPorts[0],
+            ["SENTINEL", "FAILOVER", RedisSentinelTopology.masterName]
+        )
         let promoted = "127.0.0.1:\(topology.replica.port)"
         // With the health check, within seconds; without, after the window's refresh point (12.5-15.5 s of life left).
         let timeout = Duration.seconds(healthCheck ? 20 : max(5, first.remaining() - 5) + 10)
