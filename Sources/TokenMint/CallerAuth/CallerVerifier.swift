@@ -155,12 +155,9 @@ public struct CallerVerifier: Sendable {
         }
 
         if alg.hasPrefix("HS") {
-            guard let signature = segments.signature else {
-                return hmacAlgorithmAllowed(alg) ? .rejected(.malformed) : .rejected(Self.unsupported(alg))
-            }
             return verifyHMAC(
                 signingInput: UnsafeRawBufferPointer(UnsafeBufferPointer(rebasing: token[parts.signingInput])),
-                signature: UnsafeRawBufferPointer(signature),
+                signature: segments.signature,
                 alg: alg,
                 header: header,
                 claims: claims,
@@ -204,14 +201,11 @@ public struct CallerVerifier: Sendable {
         )
     }
 
-    /// Whether some configured shared secret answers to `alg`.
-    private func hmacAlgorithmAllowed(_ alg: String) -> Bool {
-        hmac?.algorithm(named: alg) != nil || miroIDToken?.key.algorithm(named: alg) != nil
-    }
-
+    /// - Parameter signature: the decoded signature; nil when it was not canonical base64url, which is refused only
+    ///   once the algorithm is known to be one a shared secret answers to.
     private func verifyHMAC(
         signingInput input: UnsafeRawBufferPointer,
-        signature: UnsafeRawBufferPointer,
+        signature: UnsafeBufferPointer<UInt8>?,
         alg: String,
         header: JWTJSONFields,
         claims: JWTJSONFields,
@@ -220,6 +214,7 @@ public struct CallerVerifier: Sendable {
         let callerAlgorithm = hmac?.algorithm(named: alg)
         let miroAlgorithm = miroIDToken?.key.algorithm(named: alg)
         guard callerAlgorithm != nil || miroAlgorithm != nil else { return .rejected(Self.unsupported(alg)) }
+        guard let signature = signature.map(UnsafeRawBufferPointer.init) else { return .rejected(.malformed) }
 
         if let hmac, let callerAlgorithm, hmac.isValid(signature: signature, over: input, algorithm: callerAlgorithm) {
             if let problem = policy.check(claims, header: header, now: now) { return .rejected(problem) }

@@ -26,16 +26,15 @@ final class HMACCallerKey: Sendable {
         }
     }
 
-    /// The header `alg` values this key answers to: the allow-list checked before any MAC is computed.
-    let allowed: Set<Algorithm>
-    /// ``allowed`` as three flags, for the per-request check (a `Set` hashes on every `contains`).
+    /// The header `alg` values this key answers to: the allow-list checked before any MAC is computed. Three flags,
+    /// not a `Set`, which would hash on every request's `contains`.
     private let allows: (hs256: Bool, hs384: Bool, hs512: Bool)
     private let hs256: PrekeyedHMAC<SHA256Function>
     private let hs384: PrekeyedHMAC<SHA384Function>
     private let hs512: PrekeyedHMAC<SHA512Function>
 
     init(secret: Secret, only: Set<Algorithm> = Set(Algorithm.allCases)) {
-        allowed = only.filter { secret.count >= $0.minimumKeyBytes }
+        let allowed = only.filter { secret.count >= $0.minimumKeyBytes }
         allows = (allowed.contains(.hs256), allowed.contains(.hs384), allowed.contains(.hs512))
         (hs256, hs384, hs512) = secret.symmetricKey.withUnsafeBytes { key in
             (PrekeyedHMAC(key: key), PrekeyedHMAC(key: key), PrekeyedHMAC(key: key))
