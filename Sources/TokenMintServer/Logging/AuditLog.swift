@@ -70,17 +70,11 @@ struct AuditLog: Sendable {
             let seconds = Int(spec.tv_sec)
             if seconds != second {
                 dateTime.removeAll(keepingCapacity: true)
-                RFC3339.append(seconds: seconds, milliseconds: nil, to: &dateTime)
-                dateTime.removeLast()  // the `Z`, written after the milliseconds below
+                RFC3339.appendDateTime(seconds: seconds, to: &dateTime)
                 second = seconds
             }
             line.append(contentsOf: dateTime)
-            let milliseconds = Int(spec.tv_nsec / 1_000_000)
-            line.append(UInt8(ascii: "."))
-            line.append(UInt8(ascii: "0") + UInt8(milliseconds / 100))
-            line.append(UInt8(ascii: "0") + UInt8(milliseconds / 10 % 10))
-            line.append(UInt8(ascii: "0") + UInt8(milliseconds % 10))
-            line.append(UInt8(ascii: "Z"))
+            RFC3339.appendEnd(milliseconds: Int(spec.tv_nsec / 1_000_000), to: &line)
         }
     }
 
