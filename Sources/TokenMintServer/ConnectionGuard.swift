@@ -21,7 +21,8 @@ import TokenMint
 /// - **Draining**: on `ChannelShouldQuiesceEvent` (SIGTERM) an idle connection closes at once; a busy one gets
 ///   `Connection: close` on the answer to the request in progress and closes after it.
 ///
-/// Answers are collected in one buffer per read batch and flushed once, in `channelReadComplete`.
+/// Answers are collected in one buffer per read batch and flushed once, in `channelReadComplete`. The endpoint and
+/// that buffer are the event loop's (``LoopShared``), not the connection's.
 final class ConnectionGuard: ChannelDuplexHandler, RemovableChannelHandler {
     typealias InboundIn = HTTPServerRequestPart
     typealias OutboundIn = ByteBuffer
@@ -29,11 +30,17 @@ final class ConnectionGuard: ChannelDuplexHandler, RemovableChannelHandler {
 
     private enum State {
         case idle
-        case receiving(EndpointRequest, bodyBytes: Int)
+        case receiving(Receiving)
         /// Waiting for a public-key verification to finish.
         case verifying
         /// The connection is closing: ignore whatever else arrives.
         case closing
+    }
+
+    /// A request whose head has arrived, and how many body bytes so far.
+    private struct Receiving {
+        var request: EndpointRequest
+        var bodyBytes = 0
     }
 
     /// What arrived while a verification was out.
@@ -42,13 +49,13 @@ final class ConnectionGuard: ChannelDuplexHandler, RemovableChannelHandler {
         case error(HTTPParserError)
     }
 
-    private let endpoint: TokenEndpoint
+    private let shared: LoopShared
+    private var endpoint: TokenEndpoint { shared.endpoint }
     private var state = State.idle
-    private var queue = CircularBuffer<Queued>()
+    private var queue = CircularBuffer<Queued>(initialCapacity: 4)
     private var requestIDs = RequestIDGenerator()
-    /// Answers written since the last flush; reused, so a connection whose answers leave at once allocates none.
-    private var output: ByteBuffer
-    private var hasOutput = false
+    /// Answers written since the last flush, in a buffer from ``LoopShared``, which gets it back once flushed.
+    private var output: ByteBuffer?
     /// A `read` asked for while a verification was out.
     private var readPending = false
     private var quiescing = false
@@ -57,10 +64,9 @@ final class ConnectionGuard: ChannelDuplexHandler, RemovableChannelHandler {
     private var lastRequest = NIODeadline.uptimeNanoseconds(0)
     private var idleCheck: Scheduled<Void>?
 
-    init(environment: HandlerEnvironment, idleTimeout: TimeAmount) {
-        self.endpoint = TokenEndpoint(environment: environment)
+    init(shared: LoopShared, idleTimeout: TimeAmount) {
+        self.shared = shared
         self.idleTimeout = idleTimeout
-        self.output = ByteBufferAllocator().buffer(capacity: 1024)
     }
 
     func handlerAdded(context: ChannelHandlerContext) {
@@ -168,19 +174,19 @@ final class ConnectionGuard: ChannelDuplexHandler, RemovableChannelHandler {
                 send(endpoint.bodyTooLarge(request), context: context)
                 return
             }
-            state = .receiving(request, bodyBytes: 0)
+            state = .receiving(Receiving(request: request))
         case .body(let buffer):
-            guard case .receiving(let request, let bodyBytes) = state else { return }
-            let total = bodyBytes + buffer.readableBytes
-            if total > TokenEndpoint.maximumBodyBytes {
-                send(endpoint.bodyTooLarge(request), context: context)
+            guard case .receiving(var receiving) = state else { return }
+            receiving.bodyBytes += buffer.readableBytes
+            if receiving.bodyBytes > TokenEndpoint.maximumBodyBytes {
+                send(endpoint.bodyTooLarge(receiving.request), context: context)
                 return
             }
-            state = .receiving(request, bodyBytes: total)
+            state = .receiving(receiving)
         case .end:
-            guard case .receiving(let request, _) = state else { return }
+            guard case .receiving(let receiving) = state else { return }
             state = .idle
-            respond(to: request, context: context)
+            respond(to: receiving.request, context: context)
         }
     }
 
@@ -246,9 +252,9 @@ final class ConnectionGuard: ChannelDuplexHandler, RemovableChannelHandler {
     private func send(_ response: EndpointResponse, context: ChannelHandlerContext) {
         var response = response
         if quiescing { response.closesConnection = true }
-        if !hasOutput { output.clear(minimumCapacity: response.byteCountEstimate) }
-        response.write(into: &output)
-        hasOutput = true
+        var batch = output.take() ?? shared.takeOutput(minimumCapacity: response.byteCountEstimate)
+        response.write(into: &batch)
+        output = batch
         if response.closesConnection {
             state = .closing
             queue.removeAll()
@@ -257,18 +263,17 @@ final class ConnectionGuard: ChannelDuplexHandler, RemovableChannelHandler {
     }
 
     private func flushOutput(context: ChannelHandlerContext) {
-        guard hasOutput else { return }
-        hasOutput = false
-        context.writeAndFlush(wrapOutboundOut(output), promise: nil)
+        guard let batch = output.take() else { return }
+        context.writeAndFlush(wrapOutboundOut(batch), promise: nil)
+        shared.returnOutput(batch)
     }
 
     private func closeAfterOutput(context: ChannelHandlerContext) {
-        guard hasOutput else {
+        guard let batch = output.take() else {
             context.close(promise: nil)
             return
         }
-        hasOutput = false
-        context.writeAndFlush(wrapOutboundOut(output)).assumeIsolated().whenComplete { _ in
+        context.writeAndFlush(wrapOutboundOut(batch)).assumeIsolated().whenComplete { _ in
             context.close(promise: nil)
         }
     }

@@ -36,7 +36,7 @@ public final class HTTPServer: Service, Sendable {
     /// keeps answers in order and drains itself.
     static func addConnectionHandlers(
         to pipeline: ChannelPipeline.SynchronousOperations,
-        environment: HandlerEnvironment,
+        shared: LoopShared,
         idleTimeout: TimeAmount
     ) throws {
         var limits = NIOHTTPDecoderLimitConfiguration()
@@ -46,13 +46,14 @@ public final class HTTPServer: Service, Sendable {
         try pipeline.addHandler(
             ByteToMessageHandler(HTTPRequestDecoder(leftOverBytesStrategy: .dropBytes, limitConfiguration: limits))
         )
-        try pipeline.addHandler(ConnectionGuard(environment: environment, idleTimeout: idleTimeout))
+        try pipeline.addHandler(ConnectionGuard(shared: shared, idleTimeout: idleTimeout))
     }
 
     private let host: String
     private let port: Int
     private let group: any EventLoopGroup
     private let environment: HandlerEnvironment
+    private let shared: LoopSharedSet
     private let idleTimeout: TimeAmount
     private let quiesce: ServerQuiescingHelper
     private let channel = Mutex<(any Channel)?>(nil)
@@ -62,6 +63,7 @@ public final class HTTPServer: Service, Sendable {
         self.port = port
         self.group = group
         self.environment = environment
+        self.shared = LoopSharedSet(environment: environment)
         self.idleTimeout = idleTimeout
         self.quiesce = ServerQuiescingHelper(group: group)
     }
@@ -70,7 +72,7 @@ public final class HTTPServer: Service, Sendable {
     @discardableResult
     public func start() async throws -> Int {
         if let bound = channel.withLock({ $0 }) { return bound.localAddress?.port ?? port }
-        let environment = self.environment
+        let shared = self.shared
         let idleTimeout = self.idleTimeout
         let quiesce = self.quiesce
         let bootstrap = ServerBootstrap(group: group)
@@ -91,7 +93,7 @@ public final class HTTPServer: Service, Sendable {
                 channel.eventLoop.makeCompletedFuture {
                     try Self.addConnectionHandlers(
                         to: channel.pipeline.syncOperations,
-                        environment: environment,
+                        shared: shared.shared(on: channel.eventLoop),
                         idleTimeout: idleTimeout
                     )
                 }

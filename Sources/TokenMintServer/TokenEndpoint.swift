@@ -7,11 +7,14 @@ import TokenMint
 /// Every route, as a function from a request value to a response value: no socket, no event loop, no pipeline.
 /// ``ConnectionGuard`` feeds it complete requests in order and writes what it returns.
 ///
-/// One instance per connection (it keeps the connection's prepared token answer and a scratch buffer for the
-/// audit line). It records every answer in the metrics, and logs the audit line of every token served.
+/// One instance per event loop, shared by that loop's connections (``LoopShared``): it keeps the prepared token
+/// answer and a scratch buffer for the audit line, which stay in the core's cache from one request to the next
+/// whichever connection sends it. It holds nothing of a request between calls: a request waiting for its
+/// public-key verification is carried by its ``Verification``. It records every answer in the metrics, and logs
+/// the audit line of every token served.
 ///
-/// A class, used from its connection's event loop only: as a value inside the handler, each call that read the
-/// environment beside the scratch buffer's `inout` access copied the whole endpoint, a retain per field.
+/// A class, used from its event loop only: as a value inside the handler, each call that read the environment
+/// beside the scratch buffer's `inout` access copied the whole endpoint, a retain per field.
 ///
 /// - Important: Every `POST /v1/token` is verified, from the verifier in force when it arrives; nothing about a
 ///   caller is remembered between requests. How a rejection is answered is decided in one place,
@@ -28,8 +31,9 @@ final class TokenEndpoint {
         case verifying(Verification)
     }
 
-    /// A public-key verification the endpoint is waiting for.
+    /// A public-key verification the endpoint is waiting for, with the request it is for.
     struct Verification: Sendable {
+        fileprivate let request: EndpointRequest
         fileprivate let verifier: RotatingCallerVerifier
         fileprivate let pending: CallerVerifier.PendingPublicKeyToken
         fileprivate let now: Double
@@ -43,8 +47,6 @@ final class TokenEndpoint {
     private let audit: AuditLog
     private var prepared: PreparedTokenAnswer?
     private var auditScratch = AuditLog.Scratch()
-    /// The request being verified, while a ``Verification`` is out.
-    private var verifying: EndpointRequest?
 
     init(environment: HandlerEnvironment) {
         self.environment = environment
@@ -88,11 +90,9 @@ final class TokenEndpoint {
     )
         -> EndpointResponse
     {
-        let request = verifying!
-        verifying = nil
         switch result {
-        case .success(let caller): return serve(request, caller: caller, now: verification.now)
-        case .failure(let rejection): return reject(request, rejection)
+        case .success(let caller): return serve(verification.request, caller: caller, now: verification.now)
+        case .failure(let rejection): return reject(verification.request, rejection)
         }
     }
 
@@ -137,8 +137,7 @@ final class TokenEndpoint {
         case .rejected(let rejection):
             return .response(reject(request, rejection))
         case .needsPublicKey(let pending):
-            verifying = request
-            return .verifying(Verification(verifier: verifier, pending: pending, now: now))
+            return .verifying(Verification(request: request, verifier: verifier, pending: pending, now: now))
         }
     }
 

@@ -10,16 +10,23 @@ import TokenMintTesting
 /// ``ConnectionGuard`` behind the real decoder in an `EmbeddedChannel`: order, batching, limits, parser errors,
 /// draining and the idle timer, with no socket and virtual time.
 @Suite struct ConnectionGuardTests {
-    static func channel(idleTimeout: TimeAmount = HTTPServer.idleTimeout) async throws -> EmbeddedChannel {
-        let fixture = try await EndpointFixture.make()
+    static func channel(
+        idleTimeout: TimeAmount = HTTPServer.idleTimeout,
+        shared: LoopShared? = nil
+    ) async throws -> EmbeddedChannel {
+        let shared = if let shared { shared } else { try await Self.shared() }
         let channel = EmbeddedChannel()
         try HTTPServer.addConnectionHandlers(
             to: channel.pipeline.syncOperations,
-            environment: fixture.environment,
+            shared: shared,
             idleTimeout: idleTimeout
         )
         try await channel.connect(to: SocketAddress(ipAddress: "127.0.0.1", port: 8080)).get()
         return channel
+    }
+
+    static func shared() async throws -> LoopShared {
+        LoopShared(endpoint: TokenEndpoint(environment: try await EndpointFixture.make().environment))
     }
 
     /// Every answer written so far, and how many writes carried them.
@@ -54,6 +61,27 @@ import TokenMintTesting
         #expect(responses.map { $0.header("X-Request-Id") } == ["a", "b", "c"])
         #expect(writes == 1)
         #expect(channel.isActive)
+    }
+
+    /// The connections of one event loop share the endpoint and the output buffer: a batch still held by its
+    /// channel (a write the socket has not taken) is neither overwritten nor sent again by the next connection.
+    @Test func connectionsSharingALoopNeverShareABatch() async throws {
+        let shared = try await Self.shared()
+        let first = try await Self.channel(shared: shared)
+        let second = try await Self.channel(shared: shared)
+        try first.writeInbound(ByteBuffer(string: Self.post(id: "first-1")))
+        try second.writeInbound(ByteBuffer(string: Self.post(id: "second-1") + Self.post(id: "second-2")))
+        try first.writeInbound(ByteBuffer(string: Self.post(id: "first-2")))
+        let (firstAnswers, firstWrites) = try Self.answers(first)
+        let (secondAnswers, secondWrites) = try Self.answers(second)
+        #expect(firstAnswers.map { $0.header("X-Request-Id") } == ["first-1", "first-2"])
+        #expect(secondAnswers.map { $0.header("X-Request-Id") } == ["second-1", "second-2"])
+        #expect((firstWrites, secondWrites) == (2, 1))
+        #expect((firstAnswers + secondAnswers).allSatisfy { $0.status == 200 })
+
+        // Once a batch has been taken, its buffer serves the next one.
+        try first.writeInbound(ByteBuffer(string: Self.post(id: "first-3")))
+        #expect(try Self.answers(first).responses.map { $0.header("X-Request-Id") } == ["first-3"])
     }
 
     @Test func nothingIsWrittenBeforeTheReadBatchEnds() async throws {

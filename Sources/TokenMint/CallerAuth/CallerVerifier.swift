@@ -20,7 +20,10 @@ public struct CallerVerifier: Sendable {
     }
 
     /// A structurally valid token waiting for its public-key signature check.
-    public struct PendingPublicKeyToken: Sendable {
+    ///
+    /// A class: it holds two decoded JSON objects and the token, several hundred bytes that every ``Outcome``
+    /// (returned on every request, through several calls) would otherwise carry and copy.
+    public final class PendingPublicKeyToken: Sendable {
         let token: [UInt8]
         let header: JWTJSONFields
         let claims: JWTJSONFields
@@ -28,6 +31,14 @@ public struct CallerVerifier: Sendable {
         /// The keys that selected it; nil when its `kid` is not among the fetched keys yet, and the asynchronous
         /// half must first ask the identity provider again.
         let keys: PublicCallerKeys?
+
+        init(token: [UInt8], header: JWTJSONFields, claims: JWTJSONFields, verifierName: String, keys: PublicCallerKeys?) {
+            self.token = token
+            self.header = header
+            self.claims = claims
+            self.verifierName = verifierName
+            self.keys = keys
+        }
     }
 
     /// Where public keys come from: fixed at startup (files), or fetched and refreshed from the identity provider.
