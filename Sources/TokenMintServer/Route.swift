@@ -8,14 +8,12 @@ enum Route: Int, CaseIterable, Sendable {
     case metrics
     case other
 
+    /// The route of a request target: its path, before any `?`, compared byte for byte.
     init(uri: String) {
-        let path = uri.utf8.firstIndex(of: UInt8(ascii: "?")).map { uri[..<$0] } ?? Substring(uri)
-        switch path {
-        case "/v1/token": self = .token
-        case "/healthz": self = .healthz
-        case "/readyz": self = .readyz
-        case "/metrics": self = .metrics
-        default: self = .other
+        var uri = uri
+        self = uri.withUTF8 { bytes in
+            let path = UnsafeBufferPointer(rebasing: bytes[..<(bytes.firstIndex(of: UInt8(ascii: "?")) ?? bytes.endIndex)])
+            return Self.allCases.first { $0 != .other && $0.label.utf8.elementsEqual(path) } ?? .other
         }
     }
 

@@ -47,6 +47,9 @@ final class TokenEndpoint {
     private let audit: AuditLog
     private var prepared: PreparedTokenAnswer?
     private var auditScratch = AuditLog.Scratch()
+    /// The token and the verifier in force, read without their locks unless they changed.
+    private var tokenReader = TokenCache.Reader()
+    private var verifierReader = CallerVerifierHolder.Reader()
 
     init(environment: HandlerEnvironment) {
         self.environment = environment
@@ -130,7 +133,7 @@ final class TokenEndpoint {
 
     private func token(_ request: EndpointRequest) -> Outcome {
         let now = environment.now()
-        let verifier = environment.verifiers.current
+        let verifier = verifierReader.current(from: environment.verifiers)
         switch verifier.verify(authorization: request.authorization, now: now) {
         case .accepted(let caller):
             return .response(serve(request, caller: caller, now: now))
@@ -147,7 +150,9 @@ final class TokenEndpoint {
     }
 
     private func serve(_ request: EndpointRequest, caller: CallerIdentity, now: Double) -> EndpointResponse {
-        guard let snapshot = environment.cache.servable(at: now) else { return problem(.noToken, request) }
+        guard let snapshot = tokenReader.servable(from: environment.cache, at: now) else {
+            return problem(.noToken, request)
+        }
         let prepared: PreparedTokenAnswer
         if let current = self.prepared, current.generation == snapshot.generation {
             prepared = current

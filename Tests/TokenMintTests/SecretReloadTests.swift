@@ -159,6 +159,28 @@ import TokenMintTesting
         )
     }
 
+    @Test func aReaderSeesEveryReplacementAndKeepsItsVerifierBetween() async throws {
+        let now = Date().timeIntervalSince1970
+        let holder = CallerVerifierHolder(try await CallerVerifier.make(settings: Fixtures.settings()))
+        var reader = CallerVerifierHolder.Reader()
+        let first = reader.current(from: holder)
+        #expect(first === holder.current)
+        #expect(reader.current(from: holder) === first, "no replacement, the same verifier")
+
+        let newSettings = Fixtures.settings(caller: CallerSettings(hmacSecret: Secret(Self.newSecret)))
+        holder.replace(with: try await CallerVerifier.make(settings: newSettings), previousSecretPassesUntil: nil)
+        let second = reader.current(from: holder)
+        #expect(second !== first)
+        #expect(second === holder.current)
+        #expect(
+            Self.accepted(second.verify(authorization: Self.token(secret: Self.newSecret, now: now), now: now))
+                == "hmac"
+        )
+        #expect(
+            Self.accepted(second.verify(authorization: Self.token(secret: Self.oldSecret, now: now), now: now)) == nil
+        )
+    }
+
     // MARK: Files swapped as the kubelet swaps them
 
     @Test func aSymlinkSwapReadsAsNewBytes() throws {

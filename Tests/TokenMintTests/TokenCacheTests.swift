@@ -34,6 +34,23 @@ import Testing
         #expect(cache.servable(at: 1200)?.generation != generation)
     }
 
+    @Test func aReaderSeesEveryStoreAndClear() {
+        let cache = TokenCache(timing: timing)
+        var reader = TokenCache.Reader()
+        #expect(reader.servable(from: cache, at: 1000) == nil)
+        cache.store(MiroToken(compact: "a", issuedAt: 1000, expiresAt: 1300))
+        #expect(reader.servable(from: cache, at: 1000)?.token.compact == "a")
+        #expect(reader.servable(from: cache, at: 1241) == nil, "life left is checked on every read")
+        cache.store(MiroToken(compact: "b", issuedAt: 1100, expiresAt: 1400))
+        let read = reader.servable(from: cache, at: 1100)
+        #expect(read?.token.compact == "b")
+        #expect(read?.generation == cache.servable(at: 1100)?.generation)
+        cache.clear()
+        #expect(reader.servable(from: cache, at: 1100) == nil)
+        cache.store(MiroToken(compact: "b", issuedAt: 1100, expiresAt: 1400))
+        #expect(reader.servable(from: cache, at: 1100)?.token.compact == "b")
+    }
+
     /// A shared store that answers from a script (the last answer repeats) and records when it was asked.
     final class ScriptedStore: SharedTokenStore {
         let clock: TestClock

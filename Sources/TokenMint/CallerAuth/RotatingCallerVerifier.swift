@@ -42,8 +42,34 @@ public final class RotatingCallerVerifier: Sendable {
 }
 
 /// The verifier every request reads; a reload replaces it whole, between two requests.
+///
+/// Each event loop reads through its own ``Reader``: one atomic load per request, and the lock only after a
+/// replacement (a lock taken by every request from every core moves its cache line between the cores each time).
 public final class CallerVerifierHolder: Sendable {
     private let state: Mutex<RotatingCallerVerifier>
+    /// Counts replacements; bumped under the lock, after the replacement.
+    private let version = Atomic<UInt64>(0)
+
+    /// One thread's view of a holder: the verifier it last read, and the holder's version then.
+    ///
+    /// A replacement is seen by the first read that starts after ``replace(with:previousSecretPassesUntil:)``
+    /// returned, as with the lock.
+    public struct Reader {
+        private var version = UInt64.max
+        private var verifier: RotatingCallerVerifier?
+
+        public init() {}
+
+        /// As ``CallerVerifierHolder/current``.
+        public mutating func current(from holder: CallerVerifierHolder) -> RotatingCallerVerifier {
+            let current = holder.version.load(ordering: .acquiring)
+            if current != version || verifier == nil {
+                verifier = holder.current
+                version = current
+            }
+            return verifier!
+        }
+    }
 
     public init(_ verifier: CallerVerifier) {
         state = Mutex(RotatingCallerVerifier(current: verifier))
@@ -74,6 +100,7 @@ public final class CallerVerifierHolder: Sendable {
                     previousUntil: rotating.previousUntil
                 )
             }
+            version.add(1, ordering: .releasing)
         }
     }
 }

@@ -2,11 +2,14 @@ import Synchronization
 
 /// The token this replica serves, read by every request.
 ///
-/// The hot path only takes a short, uncontended lock to copy a reference-counted value out: it never signs, never
-/// waits on I/O. Writers (the refresher) replace the whole value.
+/// The hot path never signs and never waits on I/O. Writers (the refresher) replace the whole value. Each event loop
+/// reads through its own ``Reader``: one atomic load per request, and the lock only after a change, since a lock
+/// taken by every request from every core moves its cache line between the cores each time.
 public final class TokenCache: Sendable {
     public let timing: TokenTiming
     private let state = Mutex<Snapshot?>(nil)
+    /// Counts changes of `state`; bumped under the lock, after the change.
+    private let version = Atomic<UInt64>(0)
 
     /// The token with a generation number that changes whenever the token does, so a response cache built from it
     /// knows when to rebuild.
@@ -23,6 +26,27 @@ public final class TokenCache: Sendable {
     public func servable(at now: Double) -> Snapshot? {
         guard let snapshot = state.withLock({ $0 }), timing.isServable(snapshot.token, at: now) else { return nil }
         return snapshot
+    }
+
+    /// One thread's view of a cache: the snapshot it last read, and the cache's version then.
+    ///
+    /// A change is seen by the first read that starts after the change returned, as with the lock.
+    public struct Reader {
+        private var version = UInt64.max
+        private var snapshot: Snapshot?
+
+        public init() {}
+
+        /// As ``TokenCache/servable(at:)``.
+        public mutating func servable(from cache: TokenCache, at now: Double) -> Snapshot? {
+            let current = cache.version.load(ordering: .acquiring)
+            if current != version {
+                snapshot = cache.state.withLock { $0 }
+                version = current
+            }
+            guard let snapshot, cache.timing.isServable(snapshot.token, at: now) else { return nil }
+            return snapshot
+        }
     }
 
     /// The token held, servable or not.
@@ -42,10 +66,16 @@ public final class TokenCache: Sendable {
                 if existing.token.expiresAt > token.expiresAt, !replacingNewer { return false }
             }
             current = Snapshot(token: token, generation: (current?.generation ?? 0) &+ 1)
+            version.add(1, ordering: .releasing)
             return true
         }
     }
 
     /// Forgets the token (graceful shutdown, secret rotation).
-    public func clear() { state.withLock { $0 = nil } }
+    public func clear() {
+        state.withLock { current in
+            current = nil
+            version.add(1, ordering: .releasing)
+        }
+    }
 }
