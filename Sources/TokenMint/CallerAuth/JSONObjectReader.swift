@@ -94,38 +94,52 @@ public enum JSONObjectReader {
 private enum KnownMember: String, CaseIterable {
     case alg, kid, typ, crit, iss, sub, aud, exp, nbf, iat, user, team
 
-    /// Every member by its name's bytes packed into an integer (first byte lowest), built once: this runs for every
-    /// member of every caller token, and one integer compare per candidate is cheaper than comparing byte arrays.
-    private static let table: [(member: KnownMember, packed: UInt32, count: Int)] = allCases.map {
-        ($0, pack(UnsafeBufferPointer?.none, $0.rawValue), $0.rawValue.utf8.count)
-    }
-
-    /// Matches the unescaped name; the length test first keeps the common unknown member cheap.
+    /// Matches the unescaped name: its bytes packed into one integer (first byte lowest) and its length, compared
+    /// with constants the compiler folds. This runs for every member of every caller token; the length test first
+    /// keeps the common unknown member cheap, and `alg` and `alg\u0000` pack alike, so the length is part of the
+    /// match.
     init?(_ name: UnsafeBufferPointer<UInt8>) {
-        guard name.count == 3 || name.count == 4 else { return nil }
-        let packed = Self.pack(name, nil)
-        for entry in Self.table where entry.packed == packed && entry.count == name.count {
-            self = entry.member
-            return
+        switch name.count {
+        case 3:
+            switch Self.pack(name) {
+            case Self.packed("a", "l", "g"): self = .alg
+            case Self.packed("k", "i", "d"): self = .kid
+            case Self.packed("t", "y", "p"): self = .typ
+            case Self.packed("i", "s", "s"): self = .iss
+            case Self.packed("s", "u", "b"): self = .sub
+            case Self.packed("a", "u", "d"): self = .aud
+            case Self.packed("e", "x", "p"): self = .exp
+            case Self.packed("n", "b", "f"): self = .nbf
+            case Self.packed("i", "a", "t"): self = .iat
+            default: return nil
+            }
+        case 4:
+            switch Self.pack(name) {
+            case Self.packed("c", "r", "i", "t"): self = .crit
+            case Self.packed("u", "s", "e", "r"): self = .user
+            case Self.packed("t", "e", "a", "m"): self = .team
+            default: return nil
+            }
+        default:
+            return nil
         }
-        return nil
     }
 
-    /// 3 or 4 bytes, from the buffer or else from the string, as one integer. `alg` and `alg\u0000` pack alike, so
-    /// a match compares the length too.
-    private static func pack(_ bytes: UnsafeBufferPointer<UInt8>?, _ string: String?) -> UInt32 {
+    private static func pack(_ bytes: UnsafeBufferPointer<UInt8>) -> UInt32 {
         var packed: UInt32 = 0
-        var shift: UInt32 = 0
-        func add(_ byte: UInt8) {
-            packed |= UInt32(byte) << shift
-            shift += 8
-        }
-        if let bytes {
-            for byte in bytes { add(byte) }
-        } else if let string {
-            for byte in string.utf8 { add(byte) }
-        }
+        for (position, byte) in bytes.enumerated() { packed |= UInt32(byte) << (8 * UInt32(position)) }
         return packed
+    }
+
+    /// A 3- or 4-letter ASCII name as ``pack(_:)`` packs its bytes; folded to a constant where it is used.
+    @inline(__always)
+    private static func packed(
+        _ first: Unicode.Scalar,
+        _ second: Unicode.Scalar,
+        _ third: Unicode.Scalar,
+        _ fourth: Unicode.Scalar? = nil
+    ) -> UInt32 {
+        first.value | second.value << 8 | third.value << 16 | (fourth?.value ?? 0) << 24
     }
 }
 
