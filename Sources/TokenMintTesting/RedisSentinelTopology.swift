@@ -100,12 +100,9 @@ public final class RedisSentinelTopology: @unchecked Sendable {
     /// Bounded (20 s): the replica is in sync, and every sentinel knows the primary, the replica and a quorum of the
     /// others (`SENTINEL ckquorum`), so a failover can happen.
     private func waitUntilReady() async throws {
-        let deadline = ContinuousClock.now + .seconds(20)
-        while ContinuousClock.now < deadline {
-            if try isReady() { return }
-            try await Task.sleep(for: .milliseconds(200))
+        guard try await Poll.until(timeout: .seconds(20), every: .milliseconds(200), { try isReady() }) else {
+            throw RedisServer.Failure(description: "the sentinels did not see the primary, the replica and each other")
         }
-        throw RedisServer.Failure(description: "the sentinels did not see the primary, the replica and each other")
     }
 
     private func isReady() throws -> Bool {

@@ -82,14 +82,8 @@ import TokenMintTesting
         #expect(ContinuousClock.now - started < .seconds(2), "bounded: \(ContinuousClock.now - started)")
         redis.thaw()
         // The next call reconnects.
-        let deadline = ContinuousClock.now + .seconds(5)
-        var answered = false
-        while ContinuousClock.now < deadline {
-            if (try? await connection.send(["PING"])) == .status("PONG") {
-                answered = true
-                break
-            }
-            try await Task.sleep(for: .milliseconds(50))
+        let answered = try await Poll.until(timeout: .seconds(5)) {
+            (try? await connection.send(["PING"])) == .status("PONG")
         }
         #expect(answered)
     }
