@@ -54,7 +54,8 @@ final class ConnectionGuard: ChannelDuplexHandler, RemovableChannelHandler {
     private var state = State.idle
     private var queue = CircularBuffer<Queued>(initialCapacity: 4)
     private var requestIDs = RequestIDGenerator()
-    /// Answers written since the last flush, in a buffer from ``LoopShared``, which gets it back once flushed.
+    /// Answers written since the last flush, in a buffer from ``LoopShared``, which gets it back after a flush that
+    /// leaves the connection open.
     private var output: ByteBuffer?
     /// A `read` asked for while a verification was out.
     private var readPending = false
@@ -268,11 +269,10 @@ final class ConnectionGuard: ChannelDuplexHandler, RemovableChannelHandler {
         shared.returnOutput(batch)
     }
 
+    /// Closes once every answer handed to NIO is written: closing at once would fail the writes a slow reader has
+    /// not taken yet. With no new answer, an empty write stands in: NIO completes writes in order.
     private func closeAfterOutput(context: ChannelHandlerContext) {
-        guard let batch = output.take() else {
-            context.close(promise: nil)
-            return
-        }
+        let batch = output.take() ?? ByteBuffer()
         context.writeAndFlush(wrapOutboundOut(batch)).assumeIsolated().whenComplete { _ in
             context.close(promise: nil)
         }

@@ -13,9 +13,12 @@ final class LoopShared {
     /// The last flushed batch's buffer, for the next batch of any connection on this loop.
     ///
     /// - Important: A batch's bytes are a value handed to `writeAndFlush`. While NIO still holds a buffer (a write
-    ///   the socket did not take at once), the spare shares its storage and the next `clear` copies first: a batch
-    ///   never reaches, or is overwritten by, another connection.
+    ///   the socket did not take at once), the spare shares its storage, and `clear` gives the next batch new
+    ///   storage instead of reusing it: a batch never reaches, or is overwritten by, another connection.
     private var spare: ByteBuffer?
+    /// A batch buffer larger than this (a `/metrics` answer) is not kept.
+    static let maximumSpareCapacity = 64 * 1024
+    static let minimumCapacity = 1024
 
     init(endpoint: TokenEndpoint) {
         self.endpoint = endpoint
@@ -23,15 +26,16 @@ final class LoopShared {
 
     /// An empty buffer for a new batch: the spare when there is one.
     func takeOutput(minimumCapacity: Int) -> ByteBuffer {
-        guard var buffer = spare else { return ByteBufferAllocator().buffer(capacity: max(minimumCapacity, 1024)) }
+        let capacity = max(minimumCapacity, Self.minimumCapacity)
+        guard var buffer = spare else { return ByteBufferAllocator().buffer(capacity: capacity) }
         spare = nil
-        buffer.clear(minimumCapacity: minimumCapacity)
+        buffer.clear(minimumCapacity: capacity)
         return buffer
     }
 
-    /// Keeps a flushed batch's buffer as the spare.
+    /// Keeps a flushed batch's buffer as the spare, unless it is large.
     func returnOutput(_ buffer: ByteBuffer) {
-        spare = buffer
+        spare = buffer.capacity <= Self.maximumSpareCapacity ? buffer : nil
     }
 }
 

@@ -12,7 +12,7 @@ import TokenMint
 ///   generation changes, so an answer never pairs an old token with a new one's headers.
 ///
 /// A class: the endpoint reads it on every token answer, and a reference costs one retain where a copy of the
-/// value would retain each buffer. One connection's, on one event loop: not `Sendable`.
+/// value would retain each buffer. One event loop's (its ``TokenEndpoint`` keeps it): not `Sendable`.
 final class PreparedTokenAnswer {
     let generation: UInt64
     let body: ByteBuffer

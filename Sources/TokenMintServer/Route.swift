@@ -12,19 +12,23 @@ enum Route: Int, CaseIterable, Sendable {
     init(uri: String) {
         var uri = uri
         self = uri.withUTF8 { bytes in
-            let path = UnsafeBufferPointer(rebasing: bytes[..<(bytes.firstIndex(of: UInt8(ascii: "?")) ?? bytes.endIndex)])
-            return Self.allCases.first { $0 != .other && $0.label.utf8.elementsEqual(path) } ?? .other
+            let end = bytes.firstIndex(of: UInt8(ascii: "?")) ?? bytes.endIndex
+            let path = UnsafeBufferPointer(rebasing: bytes[..<end])
+            return Self.allCases.first { $0.path?.utf8.elementsEqual(path) == true } ?? .other
         }
     }
 
-    /// The `route` label of request metrics: bounded, whatever paths clients try.
-    var label: String {
+    /// The path this route answers; nil for ``other``.
+    private var path: String? {
         switch self {
         case .token: "/v1/token"
         case .healthz: "/healthz"
         case .readyz: "/readyz"
         case .metrics: "/metrics"
-        case .other: "other"
+        case .other: nil
         }
     }
+
+    /// The `route` label of request metrics: bounded, whatever paths clients try.
+    var label: String { path ?? "other" }
 }

@@ -11,9 +11,9 @@ import Glibc
 import Darwin
 #endif
 
-/// For `Benchmarks/` only: one connection's ``TokenEndpoint`` with a servable token, a shared-secret verifier,
-/// metrics and the JSON audit line (to `/dev/null`), answering `POST /v1/token` into a buffer exactly as
-/// ``ConnectionGuard`` does, with no socket and no pipeline.
+/// For `Benchmarks/` only: one ``TokenEndpoint`` (as an event loop has) with a servable token, a shared-secret
+/// verifier, metrics and the JSON audit line (to `/dev/null`), answering `POST /v1/token` into one reused buffer as
+/// ``ConnectionGuard`` writes a batch, with no socket and no pipeline.
 public struct _TokenEndpointProbe {
     private var endpoint: TokenEndpoint
     private var requestIDs = RequestIDGenerator()

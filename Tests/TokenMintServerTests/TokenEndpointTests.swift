@@ -503,5 +503,28 @@ import TokenMint
         let responses = try await server.client.exchange(raw, expecting: 5)
         #expect(responses.map { $0.header("X-Request-Id") ?? "-" }.prefix(4) == ["pk-1", "after-1", "pk-2", "hmac"])
         #expect(responses.map(\.status) == [200, 200, 401, 200, 400])
+
+        // Connections share their event loop's endpoint (the test server has one loop): while one waits for its
+        // public-key check, others are answered, and each gets its own answers.
+        let waiting =
+            RawHTTPClient.request(
+                "POST",
+                "/v1/token",
+                headers: LiveServer.bearer(signed) + [("X-Request-Id", "waiting-pk")]
+            ) + RawHTTPClient.request("GET", "/healthz", headers: [("X-Request-Id", "waiting-after")])
+        let busy = (1...20).map { index in
+            RawHTTPClient.request(
+                "POST",
+                "/v1/token",
+                headers: LiveServer.bearer(LiveServer.callerToken()) + [("X-Request-Id", "busy-\(index)")]
+            )
+        }.joined()
+        async let waitingAnswers = server.client.exchange(waiting, expecting: 2)
+        async let busyAnswers = server.client.exchange(busy, expecting: 20)
+        let (fromWaiting, fromBusy) = try await (waitingAnswers, busyAnswers)
+        #expect(fromWaiting.map { $0.header("X-Request-Id") ?? "-" } == ["waiting-pk", "waiting-after"])
+        #expect(fromWaiting.map(\.status) == [200, 200])
+        #expect(fromBusy.map { $0.header("X-Request-Id") ?? "-" } == (1...20).map { "busy-\($0)" })
+        #expect(fromBusy.allSatisfy { $0.status == 200 })
     }
 }

@@ -47,8 +47,20 @@ import Testing
         #expect(read?.generation == cache.servable(at: 1100)?.generation)
         cache.clear()
         #expect(reader.servable(from: cache, at: 1100) == nil)
-        cache.store(MiroToken(compact: "b", issuedAt: 1100, expiresAt: 1400))
-        #expect(reader.servable(from: cache, at: 1100)?.token.compact == "b")
+        cache.store(MiroToken(compact: "c", issuedAt: 1100, expiresAt: 1400))
+        #expect(reader.servable(from: cache, at: 1100)?.token.compact == "c")
+    }
+
+    /// An answer prepared for one generation is reused while the generation is the same: a token stored after a
+    /// clear must not get the number of the one before it.
+    @Test func generationsNeverRepeatAcrossAClear() {
+        let cache = TokenCache(timing: timing)
+        cache.store(MiroToken(compact: "a", issuedAt: 1000, expiresAt: 1300))
+        let first = cache.servable(at: 1000)?.generation
+        cache.clear()
+        cache.store(MiroToken(compact: "b", issuedAt: 1000, expiresAt: 1300))
+        let second = cache.servable(at: 1000)?.generation
+        #expect(first != nil && second != nil && first != second)
     }
 
     /// A shared store that answers from a script (the last answer repeats) and records when it was asked.

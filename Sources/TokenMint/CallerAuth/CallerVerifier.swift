@@ -32,7 +32,13 @@ public struct CallerVerifier: Sendable {
         /// half must first ask the identity provider again.
         let keys: PublicCallerKeys?
 
-        init(token: [UInt8], header: JWTJSONFields, claims: JWTJSONFields, verifierName: String, keys: PublicCallerKeys?) {
+        init(
+            token: [UInt8],
+            header: JWTJSONFields,
+            claims: JWTJSONFields,
+            verifierName: String,
+            keys: PublicCallerKeys?
+        ) {
             self.token = token
             self.header = header
             self.claims = claims

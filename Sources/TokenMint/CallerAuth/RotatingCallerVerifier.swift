@@ -52,8 +52,8 @@ public final class CallerVerifierHolder: Sendable {
 
     /// One thread's view of a holder: the verifier it last read, and the holder's version then.
     ///
-    /// A replacement is seen by the first read that starts after ``replace(with:previousSecretPassesUntil:)``
-    /// returned, as with the lock.
+    /// A read that sees the version of a replacement reads, under the lock, that verifier or a later one; a reader
+    /// that has not seen it yet uses the one before, as a read that took the lock a moment earlier would.
     public struct Reader {
         private var version = UInt64.max
         private var verifier: RotatingCallerVerifier?

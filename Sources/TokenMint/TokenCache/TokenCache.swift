@@ -7,9 +7,16 @@ import Synchronization
 /// taken by every request from every core moves its cache line between the cores each time.
 public final class TokenCache: Sendable {
     public let timing: TokenTiming
-    private let state = Mutex<Snapshot?>(nil)
+    private let state = Mutex(State())
     /// Counts changes of `state`; bumped under the lock, after the change.
     private let version = Atomic<UInt64>(0)
+
+    private struct State {
+        var snapshot: Snapshot?
+        /// The last generation handed out; kept across ``TokenCache/clear()``, so a token stored after a clear
+        /// never reuses the number of one before it (an answer cached by generation would pair them).
+        var generation: UInt64 = 0
+    }
 
     /// The token with a generation number that changes whenever the token does, so a response cache built from it
     /// knows when to rebuild.
@@ -24,13 +31,16 @@ public final class TokenCache: Sendable {
 
     /// The token to hand out at `now`, or nil when none has enough life left (the caller answers 503).
     public func servable(at now: Double) -> Snapshot? {
-        guard let snapshot = state.withLock({ $0 }), timing.isServable(snapshot.token, at: now) else { return nil }
+        guard let snapshot = state.withLock({ $0.snapshot }), timing.isServable(snapshot.token, at: now) else {
+            return nil
+        }
         return snapshot
     }
 
     /// One thread's view of a cache: the snapshot it last read, and the cache's version then.
     ///
-    /// A change is seen by the first read that starts after the change returned, as with the lock.
+    /// A read that sees the version of a change reads, under the lock, that change or a later one; a reader that
+    /// has not seen it yet serves the snapshot before it, as a read that took the lock a moment earlier would.
     public struct Reader {
         private var version = UInt64.max
         private var snapshot: Snapshot?
@@ -41,7 +51,7 @@ public final class TokenCache: Sendable {
         public mutating func servable(from cache: TokenCache, at now: Double) -> Snapshot? {
             let current = cache.version.load(ordering: .acquiring)
             if current != version {
-                snapshot = cache.state.withLock { $0 }
+                snapshot = cache.state.withLock { $0.snapshot }
                 version = current
             }
             guard let snapshot, cache.timing.isServable(snapshot.token, at: now) else { return nil }
@@ -50,7 +60,7 @@ public final class TokenCache: Sendable {
     }
 
     /// The token held, servable or not.
-    public var held: MiroToken? { state.withLock { $0?.token } }
+    public var held: MiroToken? { state.withLock { $0.snapshot?.token } }
 
     /// Replaces the held token unless it would go backwards in time.
     ///
@@ -60,12 +70,13 @@ public final class TokenCache: Sendable {
     /// - Returns: whether `token` is now the one served.
     @discardableResult
     public func store(_ token: MiroToken, replacingNewer: Bool = false) -> Bool {
-        state.withLock { current in
-            if let existing = current {
+        state.withLock { state in
+            if let existing = state.snapshot {
                 if existing.token == token { return true }
                 if existing.token.expiresAt > token.expiresAt, !replacingNewer { return false }
             }
-            current = Snapshot(token: token, generation: (current?.generation ?? 0) &+ 1)
+            state.generation &+= 1
+            state.snapshot = Snapshot(token: token, generation: state.generation)
             version.add(1, ordering: .releasing)
             return true
         }
@@ -73,8 +84,8 @@ public final class TokenCache: Sendable {
 
     /// Forgets the token (graceful shutdown, secret rotation).
     public func clear() {
-        state.withLock { current in
-            current = nil
+        state.withLock { state in
+            state.snapshot = nil
             version.add(1, ordering: .releasing)
         }
     }

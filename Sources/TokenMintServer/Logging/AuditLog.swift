@@ -55,7 +55,7 @@ struct AuditLog: Sendable {
         sink = .lines(handler.writer, prefix: prefix)
     }
 
-    /// What one connection reuses from line to line: the line's buffer, and the timestamp's date and time to the
+    /// What one event loop's endpoint reuses from line to line: the line's buffer, and the timestamp's date and time to the
     /// second, formatted (`gmtime_r` and 14 digits) once per second rather than once per line.
     struct Scratch {
         var line: [UInt8] = []
