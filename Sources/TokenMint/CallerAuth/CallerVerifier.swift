@@ -163,11 +163,13 @@ public struct CallerVerifier: Sendable {
         segments: CompactJWS.Segments,
         now: Double
     ) -> Outcome {
-        guard let headerBytes = segments.header, let header = try? JSONObjectReader.read(headerBytes),
+        var header = JWTJSONFields()
+        guard let headerBytes = segments.header, (try? JSONObjectReader.read(headerBytes, into: &header)) != nil,
             let alg = header.alg
         else { return .rejected(.badHeader) }
         if header.hasCrit { return .rejected(.crit) }
-        guard let payload = segments.payload, let claims = try? JSONObjectReader.read(payload) else {
+        var claims = JWTJSONFields()
+        guard let payload = segments.payload, (try? JSONObjectReader.read(payload, into: &claims)) != nil else {
             return .rejected(.badClaims)
         }
 

@@ -78,13 +78,25 @@ public enum JSONObjectReader {
 
     /// As ``read(_:)-([UInt8])``, from bytes in place (a decoded token segment).
     public static func read(_ input: UnsafeBufferPointer<UInt8>) throws(JSONObjectReaderError) -> JWTJSONFields {
+        var fields = JWTJSONFields()
+        try read(input, into: &fields)
+        return fields
+    }
+
+    /// As ``read(_:)-(UnsafeBufferPointer<UInt8>)``, into `fields` (which should be empty): the request path reads
+    /// every caller token's header and claims, and a value of a dozen optional members is not copied out of the
+    /// parser and through an optional on the way.
+    public static func read(
+        _ input: UnsafeBufferPointer<UInt8>,
+        into fields: inout JWTJSONFields
+    ) throws(JSONObjectReaderError) {
         guard input.count <= maxInputLength else { throw JSONObjectReaderError(.tooLong) }
-        return try withUnsafeTemporaryAllocation(of: UInt8.self, capacity: max(input.count, 1)) {
+        try withUnsafeTemporaryAllocation(of: UInt8.self, capacity: max(input.count, 1)) {
             scratch throws(JSONObjectReaderError) in
             try withUnsafeTemporaryAllocation(of: UnsafeBufferPointer<UInt8>.self, capacity: maxMembers) {
                 names throws(JSONObjectReaderError) in
                 var parser = JSONObjectParser(input: input, scratch: scratch, names: names)
-                return try parser.readObject()
+                try parser.readObject(into: &fields)
             }
         }
     }
@@ -190,11 +202,10 @@ private struct JSONObjectParser {
 
     // MARK: - The top-level object
 
-    mutating func readObject() throws(JSONObjectReaderError) -> JWTJSONFields {
+    mutating func readObject(into fields: inout JWTJSONFields) throws(JSONObjectReaderError) {
         skipWhitespace()
         guard try peek() == UInt8(ascii: "{") else { throw JSONObjectReaderError(.notAnObject) }
         index += 1
-        var fields = JWTJSONFields()
         skipWhitespace()
         if try peek() == UInt8(ascii: "}") {
             index += 1
@@ -210,7 +221,6 @@ private struct JSONObjectParser {
         }
         skipWhitespace()
         guard index == input.count else { throw JSONObjectReaderError(.trailingData) }
-        return fields
     }
 
     mutating func readMember(into fields: inout JWTJSONFields) throws(JSONObjectReaderError) {

@@ -11,9 +11,9 @@ import Darwin
 /// token's fingerprint.
 ///
 /// Under the JSON ``LineLogHandler`` (production) the line is written as bytes from a prefix made once (level,
-/// message, logger label, the handler's own metadata) into a buffer the caller keeps, with no `Logger.Metadata`
-/// dictionary and no allocation; its fields are those `Logger.info` would write, in a fixed order. With any
-/// other handler or format it goes through `Logger.info`.
+/// message, logger label, the handler's own metadata) straight into the ``LogWriter``'s buffer, with no
+/// `Logger.Metadata` dictionary and no allocation; its fields are those `Logger.info` would write, in a fixed order.
+/// With any other handler or format it goes through `Logger.info`.
 ///
 /// - Important: Values are JSON-escaped as ``LineLogHandler`` escapes them: `sub` comes from the caller.
 struct AuditLog: Sendable {
@@ -55,16 +55,15 @@ struct AuditLog: Sendable {
         sink = .lines(handler.writer, prefix: prefix)
     }
 
-    /// What one event loop's endpoint reuses from line to line: the line's buffer, and the timestamp's date and time to the
-    /// second, formatted (`gmtime_r` and 14 digits) once per second rather than once per line.
+    /// What one event loop's endpoint reuses from line to line: the timestamp's date and time to the second,
+    /// formatted (`gmtime_r` and 14 digits) once per second rather than once per line.
     struct Scratch {
-        var line: [UInt8] = []
         fileprivate var second = Int.min
         /// `2026-11-23T09:41:00`, for ``second``.
         fileprivate var dateTime: [UInt8] = []
 
         /// Appends the RFC 3339 UTC timestamp with milliseconds, as ``LineLogHandler`` writes it.
-        fileprivate mutating func appendTimestamp() {
+        fileprivate mutating func appendTimestamp(to line: inout [UInt8]) {
             var spec = timespec()
             clock_gettime(CLOCK_REALTIME, &spec)
             let seconds = Int(spec.tv_sec)
@@ -99,25 +98,26 @@ struct AuditLog: Sendable {
             if let team { metadata["team"] = .string(team) }
             logger.info("token issued", metadata: metadata)
         case .lines(let writer, let prefix):
-            scratch.line.removeAll(keepingCapacity: true)
-            scratch.line.reserveCapacity(256)
-            Self.append(#"{"ts":""#, to: &scratch.line)
-            scratch.appendTimestamp()
-            scratch.line.append(contentsOf: prefix)
-            // Sane or made here: neither needs an escape.
-            requestID.append(to: &scratch.line)
-            Self.append(#"","sub":"#, to: &scratch.line)
-            JSONString.appendQuoted(subject ?? "-", to: &scratch.line)
-            Self.append(#","verifier":"#, to: &scratch.line)
-            JSONString.appendQuoted(verifier, to: &scratch.line)
-            if let team {
-                Self.append(#","team":"#, to: &scratch.line)
-                JSONString.appendQuoted(team, to: &scratch.line)
+            // Straight into the writer's buffer: the line is bounded (its caller-supplied parts come from a token
+            // that fits in the request's header limit).
+            writer.append { line in
+                Self.append(#"{"ts":""#, to: &line)
+                scratch.appendTimestamp(to: &line)
+                line.append(contentsOf: prefix)
+                // Sane or made here: neither needs an escape.
+                requestID.append(to: &line)
+                Self.append(#"","sub":"#, to: &line)
+                JSONString.appendQuoted(subject ?? "-", to: &line)
+                Self.append(#","verifier":"#, to: &line)
+                JSONString.appendQuoted(verifier, to: &line)
+                if let team {
+                    Self.append(#","team":"#, to: &line)
+                    JSONString.appendQuoted(team, to: &line)
+                }
+                Self.append(#","token":"#, to: &line)
+                JSONString.appendQuoted(fingerprint, to: &line)
+                Self.append("}\n", to: &line)
             }
-            Self.append(#","token":"#, to: &scratch.line)
-            JSONString.appendQuoted(fingerprint, to: &scratch.line)
-            Self.append("}\n", to: &scratch.line)
-            writer.append(scratch.line)
         }
     }
 

@@ -48,6 +48,19 @@ public final class LogWriter: Sendable {
         }
     }
 
+    /// Appends the line `write` writes straight into the buffer, under the lock: for a line built on every request,
+    /// which would otherwise be built in a buffer of its own and copied. `write` must only append, and only a line
+    /// of bounded length (the buffer may pass its bound by that much).
+    func append(writing write: (inout [UInt8]) -> Void) {
+        buffer.withLock { buffer in
+            guard buffer.bytes.count < Self.maximumBufferedBytes else {
+                buffer.dropped += 1
+                return
+            }
+            write(&buffer.bytes)
+        }
+    }
+
     /// Writes what is buffered now; called at exit so the last lines are not lost.
     public func flush() {
         // Swap the buffer out under the lock and write outside it, so event loops never wait on the write.
