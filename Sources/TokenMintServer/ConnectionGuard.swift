@@ -60,6 +60,9 @@ final class ConnectionGuard: ChannelDuplexHandler, RemovableChannelHandler {
     /// A `read` asked for while a verification was out.
     private var readPending = false
     private var quiescing = false
+    /// The channel's writability, as `channelWritabilityChanged` reports it: read on every request head, where
+    /// asking the channel goes through its existential and an atomic.
+    private var isWritable = true
     private let idleTimeout: TimeAmount
     /// When the connection last completed a request head (or opened).
     private var lastRequest = NIODeadline.uptimeNanoseconds(0)
@@ -71,6 +74,7 @@ final class ConnectionGuard: ChannelDuplexHandler, RemovableChannelHandler {
     }
 
     func handlerAdded(context: ChannelHandlerContext) {
+        isWritable = context.channel.isWritable
         lastRequest = context.eventLoop.now
         scheduleIdleCheck(context: context, at: lastRequest + idleTimeout)
     }
@@ -116,6 +120,11 @@ final class ConnectionGuard: ChannelDuplexHandler, RemovableChannelHandler {
         context.fireChannelReadComplete()
     }
 
+    func channelWritabilityChanged(context: ChannelHandlerContext) {
+        isWritable = context.channel.isWritable
+        context.fireChannelWritabilityChanged()
+    }
+
     /// A broken connection (reset, unexpected I/O error) is closed: there is nobody left to answer.
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
         guard let parserError = error as? HTTPParserError else {
@@ -154,7 +163,7 @@ final class ConnectionGuard: ChannelDuplexHandler, RemovableChannelHandler {
         switch part {
         case .head(let head):
             guard case .idle = state else { return }
-            guard context.channel.isWritable else {
+            guard isWritable else {
                 state = .closing
                 context.close(promise: nil)
                 return

@@ -1,5 +1,11 @@
 import NIOHTTP1
 
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
 /// The handful of routes tokenmint answers. Anything else is 404.
 enum Route: Int, CaseIterable, Sendable {
     case token
@@ -13,13 +19,16 @@ enum Route: Int, CaseIterable, Sendable {
         var uri = uri
         self = uri.withUTF8 { bytes in
             let end = bytes.firstIndex(of: UInt8(ascii: "?")) ?? bytes.endIndex
-            let path = UnsafeBufferPointer(rebasing: bytes[..<end])
-            return Self.allCases.first { $0.path?.utf8.elementsEqual(path) == true } ?? .other
+            let path = UnsafeRawBufferPointer(UnsafeBufferPointer(rebasing: bytes[..<end]))
+            return Self.allCases.first { route in
+                guard let own = route.path, own.utf8CodeUnitCount == path.count else { return false }
+                return memcmp(own.utf8Start, path.baseAddress!, path.count) == 0
+            } ?? .other
         }
     }
 
     /// The path this route answers; nil for ``other``.
-    private var path: String? {
+    private var path: StaticString? {
         switch self {
         case .token: "/v1/token"
         case .healthz: "/healthz"
@@ -30,5 +39,5 @@ enum Route: Int, CaseIterable, Sendable {
     }
 
     /// The `route` label of request metrics: bounded, whatever paths clients try.
-    var label: String { path ?? "other" }
+    var label: String { path.map { "\($0)" } ?? "other" }
 }

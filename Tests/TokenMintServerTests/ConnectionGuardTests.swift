@@ -189,7 +189,9 @@ import TokenMintTesting
 
     @Test func aClientThatDoesNotReadIsClosedAtTheNextHead() async throws {
         let channel = try await Self.channel()
+        // As a socket channel does once its buffers are full: the flag, then the event.
         channel.isWritable = false
+        channel.pipeline.fireChannelWritabilityChanged()
         try channel.writeInbound(ByteBuffer(string: Self.post(id: "x")))
         #expect(try Self.answers(channel).responses.isEmpty)
         #expect(!channel.isActive)
