@@ -8,8 +8,8 @@ import TokenMint
 /// ``ConnectionGuard`` feeds it complete requests in order and writes what it returns.
 ///
 /// One instance per event loop, shared by that loop's connections (``LoopShared``): it keeps the prepared token
-/// answer and a scratch buffer for the audit line, which stay in the core's cache from one request to the next
-/// whichever connection sends it. It holds nothing of a request between calls: a request waiting for its
+/// answer, the audit line's formatted date and time and its readers of the token and the verifier, which stay in the
+/// core's cache from one request to the next whichever connection sends it. It holds nothing of a request between calls: a request waiting for its
 /// public-key verification is carried by its ``Verification``. It records every answer in the metrics, and logs
 /// the audit line of every token served.
 ///

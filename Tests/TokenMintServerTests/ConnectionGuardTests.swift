@@ -197,6 +197,17 @@ import TokenMintTesting
         #expect(!channel.isActive)
     }
 
+    @Test func aConnectionWritableAgainIsServed() async throws {
+        let channel = try await Self.channel()
+        channel.isWritable = false
+        channel.pipeline.fireChannelWritabilityChanged()
+        channel.isWritable = true
+        channel.pipeline.fireChannelWritabilityChanged()
+        try channel.writeInbound(ByteBuffer(string: Self.post(id: "again")))
+        #expect(try Self.answers(channel).responses.map { $0.header("X-Request-Id") } == ["again"])
+        #expect(channel.isActive)
+    }
+
     @Test func onlyCompletedHeadsKeepTheConnectionOpen() async throws {
         let channel = try await Self.channel(idleTimeout: .seconds(10))
         channel.embeddedEventLoop.advanceTime(by: .seconds(6))

@@ -83,9 +83,10 @@ public enum JSONObjectReader {
         return fields
     }
 
-    /// As ``read(_:)-(UnsafeBufferPointer<UInt8>)``, into `fields` (which should be empty): the request path reads
-    /// every caller token's header and claims, and a value of a dozen optional members is not copied out of the
-    /// parser and through an optional on the way.
+    /// As ``read(_:)-(UnsafeBufferPointer<UInt8>)``, into `fields`, which must be empty (`JWTJSONFields()`):
+    /// members absent from the input keep the values `fields` had, and on a throw `fields` is partly written and
+    /// must not be used. The request path reads every caller token's header and claims this way, so a value of a
+    /// dozen optional members is not copied out of the parser and through an optional.
     public static func read(
         _ input: UnsafeBufferPointer<UInt8>,
         into fields: inout JWTJSONFields

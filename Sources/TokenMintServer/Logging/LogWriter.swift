@@ -9,8 +9,10 @@ import Darwin
 /// Writes log lines to a file descriptor from a background thread, in batches.
 ///
 /// Every issued token gets an audit line, so at full load logging is on the hot path. Event loops only append to an
-/// in-memory buffer under a short lock; a dedicated thread writes the batch every few milliseconds. The buffer is
-/// bounded: past ``maximumBufferedBytes`` lines are dropped and counted, never blocking an event loop.
+/// in-memory buffer under a lock held for one line (the audit line is formatted under it, a few hundred bytes); a
+/// dedicated thread writes the batch every few milliseconds. The buffer is bounded: once it holds
+/// ``maximumBufferedBytes`` (passed by at most the last line), lines are dropped and counted, never blocking an event
+/// loop.
 public final class LogWriter: Sendable {
     public static let maximumBufferedBytes = 8 << 20
     static let flushInterval: UInt32 = 5_000  // microseconds
@@ -49,8 +51,8 @@ public final class LogWriter: Sendable {
     }
 
     /// Appends the line `write` writes straight into the buffer, under the lock: for a line built on every request,
-    /// which would otherwise be built in a buffer of its own and copied. `write` must only append, and only a line
-    /// of bounded length (the buffer may pass its bound by that much).
+    /// which would otherwise be built in a buffer of its own and copied. `write` must only append, only a line of
+    /// bounded length (the buffer may pass its bound by that much), and must not log: the lock is not re-entrant.
     func append(writing write: (inout [UInt8]) -> Void) {
         buffer.withLock { buffer in
             guard buffer.bytes.count < Self.maximumBufferedBytes else {
