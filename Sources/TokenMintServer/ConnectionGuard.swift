@@ -18,8 +18,9 @@ import TokenMint
 /// - **Order**: answers leave in the order requests arrived. Requests are answered as they complete, except while
 ///   a public-key verification is out: then later request parts and parser errors are queued, reading stops, and
 ///   the queue is replayed once that answer is written.
-/// - **Draining**: on `ChannelShouldQuiesceEvent` (SIGTERM) an idle connection closes at once; a busy one gets
-///   `Connection: close` on the answer to the request in progress and closes after it.
+/// - **Draining**: on `ChannelShouldQuiesceEvent` (SIGTERM) an idle connection closes once the answers already
+///   handed to NIO are written; a busy one gets `Connection: close` on the answer to the request in progress and
+///   closes after it.
 ///
 /// Answers are collected in one buffer per read batch and flushed once, in `channelReadComplete`. The endpoint and
 /// that buffer are the event loop's (``LoopShared``), not the connection's.
