@@ -1,7 +1,7 @@
 import NIOCore
 import Synchronization
 
-/// What the connections of one event loop share: the ``TokenEndpoint`` (its prepared answer and audit scratch) and
+/// What the connections of one event loop share: the ``TokenEndpoint`` (its prepared answer and readers) and
 /// the output buffer between batches.
 ///
 /// Under load each connection sends a request every few hundred others, so whatever a connection owns is cold in
