@@ -1,5 +1,3 @@
-import Synchronization
-
 /// The caller verifier in force and, while its grace lasts, the shared secret it replaced.
 ///
 /// A site rotating `CALLER_JWT_HS256_SECRET` has visitors holding tokens signed with the old secret; refusing them
@@ -46,37 +44,26 @@ public final class RotatingCallerVerifier: Sendable {
 /// Each event loop reads through its own ``Reader``: one atomic load per request, and the lock only after a
 /// replacement (a lock taken by every request from every core moves its cache line between the cores each time).
 public final class CallerVerifierHolder: Sendable {
-    private let state: Mutex<RotatingCallerVerifier>
-    /// Counts replacements; bumped under the lock, after the replacement.
-    private let version = Atomic<UInt64>(0)
+    private let state: VersionedValue<RotatingCallerVerifier>
 
-    /// One thread's view of a holder: the verifier it last read, and the holder's version then.
-    ///
-    /// A read that sees the version of a replacement reads, under the lock, that verifier or a later one; a reader
-    /// that has not seen it yet uses the one before, as a read that took the lock a moment earlier would.
+    /// One thread's view of a holder (see ``VersionedValue/Reader``): the lock only after a replacement.
     public struct Reader {
-        private var version = UInt64.max
-        private var verifier: RotatingCallerVerifier?
+        private var state = VersionedValue<RotatingCallerVerifier>.Reader()
 
         public init() {}
 
         /// As ``CallerVerifierHolder/current``.
         public mutating func current(from holder: CallerVerifierHolder) -> RotatingCallerVerifier {
-            let current = holder.version.load(ordering: .acquiring)
-            if current != version || verifier == nil {
-                verifier = holder.current
-                version = current
-            }
-            return verifier!
+            state.value(of: holder.state)
         }
     }
 
     public init(_ verifier: CallerVerifier) {
-        state = Mutex(RotatingCallerVerifier(current: verifier))
+        state = VersionedValue(RotatingCallerVerifier(current: verifier))
     }
 
     /// The verifier for one request.
-    public var current: RotatingCallerVerifier { state.withLock { $0 } }
+    public var current: RotatingCallerVerifier { state.value }
 
     /// The identity provider's key store of the verifier in force; nil when keys are not fetched.
     public var keyStore: CallerKeyStore? { current.current.keyStore }
@@ -86,7 +73,7 @@ public final class CallerVerifierHolder: Sendable {
     /// - Parameter previousSecretPassesUntil: when the shared secret changed, the Unix time until which the one it
     ///   replaces still passes; nil keeps whatever grace an earlier rotation started.
     public func replace(with verifier: CallerVerifier, previousSecretPassesUntil: Double?) {
-        state.withLock { rotating in
+        state.update { rotating in
             if let until = previousSecretPassesUntil {
                 rotating = RotatingCallerVerifier(
                     current: verifier,
@@ -100,7 +87,7 @@ public final class CallerVerifierHolder: Sendable {
                     previousUntil: rotating.previousUntil
                 )
             }
-            version.add(1, ordering: .releasing)
+            return ((), changed: true)
         }
     }
 }

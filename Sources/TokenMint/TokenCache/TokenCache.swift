@@ -1,5 +1,3 @@
-import Synchronization
-
 /// The token this replica serves, read by every request.
 ///
 /// The hot path never signs and never waits on I/O. Writers (the refresher) replace the whole value. Each event loop
@@ -7,11 +5,9 @@ import Synchronization
 /// taken by every request from every core moves its cache line between the cores each time.
 public final class TokenCache: Sendable {
     public let timing: TokenTiming
-    private let state = Mutex(State())
-    /// Counts changes of `state`; bumped under the lock, after the change.
-    private let version = Atomic<UInt64>(0)
+    private let state = VersionedValue(State())
 
-    private struct State {
+    struct State: Sendable {
         var snapshot: Snapshot?
         /// The last generation handed out; kept across ``TokenCache/clear()``, so a token stored after a clear
         /// never reuses the number of one before it (an answer cached by generation would pair them).
@@ -31,36 +27,28 @@ public final class TokenCache: Sendable {
 
     /// The token to hand out at `now`, or nil when none has enough life left (the caller answers 503).
     public func servable(at now: Double) -> Snapshot? {
-        guard let snapshot = state.withLock({ $0.snapshot }), timing.isServable(snapshot.token, at: now) else {
+        guard let snapshot = state.value.snapshot, timing.isServable(snapshot.token, at: now) else {
             return nil
         }
         return snapshot
     }
 
-    /// One thread's view of a cache: the snapshot it last read, and the cache's version then.
-    ///
-    /// A read that sees the version of a change reads, under the lock, that change or a later one; a reader that
-    /// has not seen it yet serves the snapshot before it, as a read that took the lock a moment earlier would.
+    /// One thread's view of a cache (see ``VersionedValue/Reader``): the lock only after a change.
     public struct Reader {
-        private var version = UInt64.max
-        private var snapshot: Snapshot?
+        private var state = VersionedValue<State>.Reader()
 
         public init() {}
 
         /// As ``TokenCache/servable(at:)``.
         public mutating func servable(from cache: TokenCache, at now: Double) -> Snapshot? {
-            let current = cache.version.load(ordering: .acquiring)
-            if current != version {
-                snapshot = cache.state.withLock { $0.snapshot }
-                version = current
-            }
-            guard let snapshot, cache.timing.isServable(snapshot.token, at: now) else { return nil }
+            guard let snapshot = state.value(of: cache.state).snapshot, cache.timing.isServable(snapshot.token, at: now)
+            else { return nil }
             return snapshot
         }
     }
 
     /// The token held, servable or not.
-    public var held: MiroToken? { state.withLock { $0.snapshot?.token } }
+    public var held: MiroToken? { state.value.snapshot?.token }
 
     /// Replaces the held token unless it would go backwards in time.
     ///
@@ -70,23 +58,22 @@ public final class TokenCache: Sendable {
     /// - Returns: whether `token` is now the one served.
     @discardableResult
     public func store(_ token: MiroToken, replacingNewer: Bool = false) -> Bool {
-        state.withLock { state in
+        state.update { state in
             if let existing = state.snapshot {
-                if existing.token == token { return true }
-                if existing.token.expiresAt > token.expiresAt, !replacingNewer { return false }
+                if existing.token == token { return (true, changed: false) }
+                if existing.token.expiresAt > token.expiresAt, !replacingNewer { return (false, changed: false) }
             }
             state.generation &+= 1
             state.snapshot = Snapshot(token: token, generation: state.generation)
-            version.add(1, ordering: .releasing)
-            return true
+            return (true, changed: true)
         }
     }
 
     /// Forgets the token (graceful shutdown, secret rotation).
     public func clear() {
-        state.withLock { state in
+        state.update { state in
             state.snapshot = nil
-            version.add(1, ordering: .releasing)
+            return ((), changed: true)
         }
     }
 }
