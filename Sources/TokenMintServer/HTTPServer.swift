@@ -55,7 +55,9 @@ public final class HTTPServer: Service, Sendable {
     private let environment: HandlerEnvironment
     private let shared: LoopSharedSet
     private let idleTimeout: TimeAmount
-    private let quiesce: ServerQuiescingHelper
+    /// Made by ``start()`` and released by ``drain()``, while the loops still run: releasing it fails a promise on
+    /// one of them, which a loop already shut down refuses with an error line.
+    private let quiesce = Mutex<ServerQuiescingHelper?>(nil)
     private let channel = Mutex<(any Channel)?>(nil)
 
     init(host: String, port: Int, group: any EventLoopGroup, environment: HandlerEnvironment, idleTimeout: TimeAmount) {
@@ -65,7 +67,6 @@ public final class HTTPServer: Service, Sendable {
         self.environment = environment
         self.shared = LoopSharedSet(environment: environment)
         self.idleTimeout = idleTimeout
-        self.quiesce = ServerQuiescingHelper(group: group)
     }
 
     /// Binds the listening socket (once) and returns its port; `PORT=0` picks a free one.
@@ -74,7 +75,7 @@ public final class HTTPServer: Service, Sendable {
         if let bound = channel.withLock({ $0 }) { return bound.localAddress?.port ?? port }
         let shared = self.shared
         let idleTimeout = self.idleTimeout
-        let quiesce = self.quiesce
+        let quiesce = ServerQuiescingHelper(group: group)
         let bootstrap = ServerBootstrap(group: group)
             .serverChannelOption(.backlog, value: 1024)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
@@ -111,6 +112,7 @@ public final class HTTPServer: Service, Sendable {
             throw ListenError(variable: "HOST", description: "cannot listen on \(host):\(port): \(error)")
         }
         channel.withLock { $0 = bound }
+        self.quiesce.withLock { $0 = quiesce }
         environment.logger.info(
             "listening",
             metadata: ["address": "\(bound.localAddress.map { "\($0)" } ?? "?")"]
@@ -129,6 +131,10 @@ public final class HTTPServer: Service, Sendable {
     public func drain() async {
         environment.readiness.startDraining()
         environment.logger.info("draining: readiness is now 503, finishing in-flight requests")
+        guard let quiesce = quiesce.withLock({ $0.take() }) else {
+            environment.logger.info("drained: not listening")
+            return
+        }
         let done = group.next().makePromise(of: Void.self)
         quiesce.initiateShutdown(promise: done)
         let timeout = group.next().scheduleTask(in: Self.drainTimeout) {
