@@ -13,6 +13,10 @@ import Darwin
 /// dedicated thread writes the batch every few milliseconds. The buffer is bounded: once it holds
 /// ``maximumBufferedBytes`` (passed by at most the last line), lines are dropped and counted, never blocking an event
 /// loop.
+///
+/// An idle writer sleeps until a line arrives instead of waking every few milliseconds: an idle replica costs no
+/// CPU for its logs. The first line after a quiet spell wakes it; it then waits one ``flushInterval`` so the lines
+/// that follow are written in the same batch.
 public final class LogWriter: Sendable {
     public static let maximumBufferedBytes = 8 << 20
     static let flushInterval: UInt32 = 5_000  // microseconds
@@ -23,11 +27,23 @@ public final class LogWriter: Sendable {
         /// flush neither allocate nor copy while the buffer grows back.
         var spare: [UInt8] = []
         var dropped = 0
-        var stopped = false
+        /// The flusher found nothing to write and waits on `wake`; the next append signals it.
+        var flusherWaiting = false
+
+        /// Whether the flusher waits for this append: then the appender signals it (once), outside the lock.
+        mutating func takeWaitingFlusher() -> Bool {
+            defer { flusherWaiting = false }
+            return flusherWaiting
+        }
     }
 
     private let descriptor: Int32
     private let buffer = Mutex(Buffer())
+    private let wake = WakeSignal()
+    /// The longest the idle flusher sleeps without a line: its wait is bounded like every other.
+    static let idleWaitSeconds = 1
+    /// Rounds of the flush loop so far, for tests: an idle writer must not add one every ``flushInterval``.
+    let flushRounds = Atomic<Int>(0)
 
     /// Standard output, for JSON lines.
     public static let standardOutput = LogWriter(descriptor: 1)
@@ -41,26 +57,30 @@ public final class LogWriter: Sendable {
     }
 
     func append(_ line: [UInt8]) {
-        buffer.withLock { buffer in
-            guard buffer.bytes.count + line.count < Self.maximumBufferedBytes else {
+        let wakeFlusher = buffer.withLock { buffer in
+            if buffer.bytes.count + line.count < Self.maximumBufferedBytes {
+                buffer.bytes.append(contentsOf: line)
+            } else {
                 buffer.dropped += 1
-                return
             }
-            buffer.bytes.append(contentsOf: line)
+            return buffer.takeWaitingFlusher()
         }
+        if wakeFlusher { wake.signal() }
     }
 
     /// Appends the line `write` writes straight into the buffer, under the lock: for a line built on every request,
     /// which would otherwise be built in a buffer of its own and copied. `write` must only append, only a line of
     /// bounded length (the buffer may pass its bound by that much), and must not log: the lock is not re-entrant.
     func append(writing write: (inout [UInt8]) -> Void) {
-        buffer.withLock { buffer in
-            guard buffer.bytes.count < Self.maximumBufferedBytes else {
+        let wakeFlusher = buffer.withLock { buffer in
+            if buffer.bytes.count < Self.maximumBufferedBytes {
+                write(&buffer.bytes)
+            } else {
                 buffer.dropped += 1
-                return
             }
-            write(&buffer.bytes)
+            return buffer.takeWaitingFlusher()
         }
+        if wakeFlusher { wake.signal() }
     }
 
     /// Writes what is buffered now; called at exit so the last lines are not lost.
@@ -87,6 +107,12 @@ public final class LogWriter: Sendable {
 
     private func flushLoop() {
         while true {
+            flushRounds.add(1, ordering: .relaxed)
+            let idle = buffer.withLock { buffer in
+                buffer.flusherWaiting = buffer.bytes.isEmpty && buffer.dropped == 0
+                return buffer.flusherWaiting
+            }
+            if idle { wake.wait(seconds: Self.idleWaitSeconds) }
             usleep(Self.flushInterval)
             flush()
         }
@@ -107,6 +133,23 @@ public final class LogWriter: Sendable {
                 }
             }
         }
+    }
+}
+
+/// A POSIX semaphore the idle flusher waits on, with a bound.
+private final class WakeSignal: @unchecked Sendable {
+    private let semaphore = UnsafeMutablePointer<sem_t>.allocate(capacity: 1)
+
+    init() { sem_init(semaphore, 0, 0) }
+
+    func signal() { sem_post(semaphore) }
+
+    /// Returns when signalled, after `seconds` at the latest (or on a signal interrupting the wait).
+    func wait(seconds: Int) {
+        var deadline = timespec()
+        clock_gettime(CLOCK_REALTIME, &deadline)
+        deadline.tv_sec += seconds
+        _ = sem_timedwait(semaphore, &deadline)
     }
 }
 

@@ -1,0 +1,60 @@
+import Synchronization
+import Testing
+
+@testable import TokenMintServer
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The batching log writer: an idle one sleeps, and the first line after a quiet spell still reaches the file.
+@Suite struct LogWriterTests {
+    /// A pipe whose read end does not block, closed at the end of `body`.
+    func withPipe<T>(_ body: (_ read: Int32, _ write: Int32) throws -> T) rethrows -> T {
+        var fds: [Int32] = [0, 0]
+        precondition(pipe(&fds) == 0)
+        _ = fcntl(fds[0], F_SETFL, fcntl(fds[0], F_GETFL) | O_NONBLOCK)
+        defer {
+            close(fds[0])
+            close(fds[1])
+        }
+        return try body(fds[0], fds[1])
+    }
+
+    /// What arrives on `descriptor` within `seconds`, up to the first newline.
+    func readLine(_ descriptor: Int32, within seconds: Int32) -> String {
+        var received: [UInt8] = []
+        var chunk = [UInt8](repeating: 0, count: 4096)
+        for _ in 0..<(seconds * 100) where !received.contains(10) {
+            var ready = pollfd(fd: descriptor, events: Int16(POLLIN), revents: 0)
+            guard poll(&ready, 1, 10) > 0 else { continue }
+            let count = read(descriptor, &chunk, chunk.count)
+            if count > 0 { received += chunk.prefix(count) }
+        }
+        return String(decoding: received, as: UTF8.self)
+    }
+
+    @Test func anIdleWriterDoesNotWakeEveryInterval() {
+        withPipe { _, write in
+            let writer = LogWriter(descriptor: write)
+            usleep(50_000)
+            let before = writer.flushRounds.load(ordering: .relaxed)
+            usleep(300_000)
+            let rounds = writer.flushRounds.load(ordering: .relaxed) - before
+            // Waking every interval would be about 60 rounds; the bounded idle wait (1 s) allows one.
+            #expect(rounds <= 1, "\(rounds) flush rounds in 300 ms of silence")
+        }
+    }
+
+    @Test func theFirstLineAfterAQuietSpellIsWrittenWithoutAnExplicitFlush() {
+        withPipe { read, write in
+            let writer = LogWriter(descriptor: write)
+            usleep(50_000)
+            writer.append(Array("after the quiet\n".utf8))
+            #expect(readLine(read, within: 5) == "after the quiet\n")
+            usleep(50_000)
+            writer.append(Array("and again\n".utf8))
+            #expect(readLine(read, within: 5) == "and again\n")
+        }
+    }
+}
