@@ -55,9 +55,17 @@ public final class HTTPServer: Service, Sendable {
     private let environment: HandlerEnvironment
     private let shared: LoopSharedSet
     private let idleTimeout: TimeAmount
-    /// Made by ``start()`` and released by ``drain()``, while the loops still run: releasing it fails a promise on
-    /// one of them, which a loop already shut down refuses with an error line.
-    private let quiesce = Mutex<ServerQuiescingHelper?>(nil)
+    private let drainState = Mutex(DrainState.notListening)
+
+    /// Where draining stands. The quiescing helper is made by ``start()`` and released by the drain, while the loops
+    /// still run: releasing it fails a promise on one of them, which a loop already shut down refuses with an error
+    /// line.
+    private enum DrainState {
+        case notListening
+        case listening(ServerQuiescingHelper)
+        /// Completes when the first drain is done; a second ``drain()`` waits for it too.
+        case draining(EventLoopFuture<Void>)
+    }
     private let channel = Mutex<(any Channel)?>(nil)
 
     init(host: String, port: Int, group: any EventLoopGroup, environment: HandlerEnvironment, idleTimeout: TimeAmount) {
@@ -112,7 +120,7 @@ public final class HTTPServer: Service, Sendable {
             throw ListenError(variable: "HOST", description: "cannot listen on \(host):\(port): \(error)")
         }
         channel.withLock { $0 = bound }
-        self.quiesce.withLock { $0 = quiesce }
+        drainState.withLock { $0 = .listening(quiesce) }
         environment.logger.info(
             "listening",
             metadata: ["address": "\(bound.localAddress.map { "\($0)" } ?? "?")"]
@@ -131,10 +139,24 @@ public final class HTTPServer: Service, Sendable {
     public func drain() async {
         environment.readiness.startDraining()
         environment.logger.info("draining: readiness is now 503, finishing in-flight requests")
-        guard let quiesce = quiesce.withLock({ $0.take() }) else {
-            environment.logger.info("drained: not listening")
+        let finished = group.next().makePromise(of: Void.self)
+        let (helper, earlier) = drainState.withLock { state -> (ServerQuiescingHelper?, EventLoopFuture<Void>?) in
+            switch state {
+            case .notListening:
+                return (nil, nil)
+            case .listening(let helper):
+                state = .draining(finished.futureResult)
+                return (helper, nil)
+            case .draining(let future):
+                return (nil, future)
+            }
+        }
+        guard let quiesce = helper else {
+            finished.succeed()
+            if let earlier { try? await earlier.get() } else { environment.logger.info("drained: not listening") }
             return
         }
+        defer { finished.succeed() }
         let done = group.next().makePromise(of: Void.self)
         quiesce.initiateShutdown(promise: done)
         let timeout = group.next().scheduleTask(in: Self.drainTimeout) {

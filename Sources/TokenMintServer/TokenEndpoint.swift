@@ -46,7 +46,7 @@ final class TokenEndpoint {
     private let environment: HandlerEnvironment
     private let audit: AuditLog
     private var prepared: PreparedTokenAnswer?
-    private var auditScratch = AuditLog.Scratch()
+    private var auditScratch: AuditLog.Scratch
     /// The token and the verifier in force, read without their locks unless they changed.
     private var tokenReader = TokenCache.Reader()
     private var verifierReader = CallerVerifierHolder.Reader()
@@ -54,6 +54,7 @@ final class TokenEndpoint {
     init(environment: HandlerEnvironment) {
         self.environment = environment
         self.audit = AuditLog(logger: environment.logger)
+        self.auditScratch = audit.makeScratch()
     }
 
     /// Answers `request`, or starts its public-key verification.

@@ -1,3 +1,4 @@
+import Dispatch
 import Synchronization
 import Testing
 
@@ -5,9 +6,12 @@ import Testing
 
 #if canImport(Glibc)
 import Glibc
+#elseif canImport(Darwin)
+import Darwin
 #endif
 
-/// The batching log writer: an idle one sleeps, and the first line after a quiet spell still reaches the file.
+/// The batching log writer: an idle one sleeps, the first line after a quiet spell still reaches the file, and an
+/// event loop's own lane is written like the shared buffer.
 @Suite struct LogWriterTests {
     /// A pipe whose read end does not block, closed at the end of `body`.
     func withPipe<T>(_ body: (_ read: Int32, _ write: Int32) throws -> T) rethrows -> T {
@@ -41,20 +45,35 @@ import Glibc
             let before = writer.flushRounds.load(ordering: .relaxed)
             usleep(300_000)
             let rounds = writer.flushRounds.load(ordering: .relaxed) - before
-            // Waking every interval would be about 60 rounds; the bounded idle wait (1 s) allows one.
+            // Waking every 5 ms interval would be about 60 rounds; the bounded idle wait (1 s) allows one.
             #expect(rounds <= 1, "\(rounds) flush rounds in 300 ms of silence")
         }
     }
 
-    @Test func theFirstLineAfterAQuietSpellIsWrittenWithoutAnExplicitFlush() {
+    /// With the idle wait at a minute, a line that arrives within seconds was woken for, not found by the timeout.
+    @Test func theFirstLineAfterAQuietSpellWakesTheWriter() {
         withPipe { read, write in
-            let writer = LogWriter(descriptor: write)
+            let writer = LogWriter(descriptor: write, idleWait: .seconds(60))
             usleep(50_000)
             writer.append(Array("after the quiet\n".utf8))
-            #expect(readLine(read, within: 5) == "after the quiet\n")
+            #expect(readLine(read, within: 3) == "after the quiet\n")
             usleep(50_000)
-            writer.append(Array("and again\n".utf8))
-            #expect(readLine(read, within: 5) == "and again\n")
+            let lane = writer.makeLane()
+            writer.append(to: lane) { $0 += Array("from a lane\n".utf8) }
+            #expect(readLine(read, within: 3) == "from a lane\n")
+        }
+    }
+
+    @Test func aLaneNoLongerHeldIsDroppedOnceWrittenOut() {
+        withPipe { read, write in
+            let writer = LogWriter(descriptor: write, idleWait: .seconds(60))
+            var lane: LogWriter.Lane? = writer.makeLane()
+            writer.append(to: lane) { $0 += Array("last words\n".utf8) }
+            #expect(writer.laneCount == 1)
+            lane = nil
+            writer.flush()
+            #expect(readLine(read, within: 3) == "last words\n", "a released lane's lines are still written")
+            #expect(writer.laneCount == 0)
         }
     }
 }

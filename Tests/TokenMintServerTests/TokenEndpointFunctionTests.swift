@@ -196,7 +196,7 @@ import TokenMintTesting
         handler.metadata["replica"] = "r-1"
         let logger = Logger(label: "tokenmint") { _ in handler }
         let fast = AuditLog(logger: logger)
-        var scratch = AuditLog.Scratch()
+        var scratch = fast.makeScratch()
         let subject = "al\"ice\u{2028}"
         fast.tokenIssued(
             requestID: .made(prefix: "0123456789abcdef-", counter: 42),
@@ -205,6 +205,8 @@ import TokenMintTesting
             fingerprint: "fp",
             scratch: &scratch
         )
+        // The audit line is in the endpoint's own lane, written with the shared buffer but not ordered with it.
+        writer.flush()
         logger.info(
             "token issued",
             metadata: [

@@ -55,9 +55,10 @@ struct AuditLog: Sendable {
         sink = .lines(handler.writer, prefix: prefix)
     }
 
-    /// What one event loop's endpoint reuses from line to line: the timestamp's date and time to the second,
-    /// formatted (`gmtime_r` and 14 digits) once per second rather than once per line.
+    /// What one event loop's endpoint reuses from line to line: its own lane of the log writer, and the timestamp's
+    /// date and time to the second, formatted (`gmtime_r` and 14 digits) once per second rather than once per line.
     struct Scratch {
+        fileprivate let lane: LogWriter.Lane?
         fileprivate var second = Int.min
         /// `2026-11-23T09:41:00`, for ``second``.
         fileprivate var dateTime: [UInt8] = []
@@ -74,6 +75,14 @@ struct AuditLog: Sendable {
             }
             line.append(contentsOf: dateTime)
             RFC3339.appendEnd(milliseconds: Int(spec.tv_nsec / 1_000_000), to: &line)
+        }
+    }
+
+    /// The scratch for one event loop: with a lane of its own when lines go straight to the writer.
+    func makeScratch() -> Scratch {
+        switch sink {
+        case .lines(let writer, _): Scratch(lane: writer.makeLane())
+        case .logger: Scratch(lane: nil)
         }
     }
 
@@ -100,7 +109,7 @@ struct AuditLog: Sendable {
         case .lines(let writer, let prefix):
             // Straight into the writer's buffer. The line is bounded: its caller-supplied parts come from claims
             // the JSON reader caps at 8 KiB, at most 6 bytes escaped per byte. Nothing in here logs.
-            writer.append { line in
+            writer.append(to: scratch.lane) { line in
                 Self.append(#"{"ts":""#, to: &line)
                 scratch.appendTimestamp(to: &line)
                 line.append(contentsOf: prefix)

@@ -1,3 +1,4 @@
+import Dispatch
 import Synchronization
 
 #if canImport(Glibc)
@@ -10,38 +11,51 @@ import Darwin
 ///
 /// Every issued token gets an audit line, so at full load logging is on the hot path. Event loops only append to an
 /// in-memory buffer under a lock held for one line (the audit line is formatted under it, a few hundred bytes); a
-/// dedicated thread writes the batch every few milliseconds. The buffer is bounded: once it holds
-/// ``maximumBufferedBytes`` (passed by at most the last line), lines are dropped and counted, never blocking an event
-/// loop.
+/// dedicated thread writes the batches every few milliseconds. Each buffer is bounded: once it holds
+/// ``maximumBufferedBytes`` (passed by at most the last line), its lines are dropped and counted, never blocking an
+/// event loop.
+///
+/// Lines go to the shared buffer, or to a ``Lane`` of their own: one per event loop for the audit line, so two
+/// cores never take one lock or write one buffer's cache lines by turns on every request. Lines of one lane keep
+/// their order; lines of different lanes interleave by batch (each carries its own timestamp).
 ///
 /// An idle writer sleeps until a line arrives instead of waking every few milliseconds: an idle replica costs no
 /// CPU for its logs. The first line after a quiet spell wakes it; it then waits one ``flushInterval`` so the lines
 /// that follow are written in the same batch.
 public final class LogWriter: Sendable {
+    /// The bound of each buffer: the shared one and every lane.
     public static let maximumBufferedBytes = 8 << 20
     static let flushInterval: UInt32 = 5_000  // microseconds
+    /// The longest the idle flusher sleeps without a line: its wait is bounded like every other.
+    static let idleWait = DispatchTimeInterval.seconds(1)
 
-    private struct Buffer {
+    /// A buffer of lines, appended to under its lock by one event loop (or, for the shared one, by any thread).
+    final class Lane: Sendable {
+        fileprivate let buffer = Mutex(LaneBuffer())
+        fileprivate init() {}
+    }
+
+    fileprivate struct LaneBuffer {
         var bytes: [UInt8] = []
         /// The batch last written, emptied with its capacity kept: swapped in as the next buffer, so appends after a
         /// flush neither allocate nor copy while the buffer grows back.
         var spare: [UInt8] = []
         var dropped = 0
-        /// The flusher found nothing to write and waits on `wake`; the next append signals it.
-        var flusherWaiting = false
 
-        /// Whether the flusher waits for this append: then the appender signals it (once), outside the lock.
-        mutating func takeWaitingFlusher() -> Bool {
-            defer { flusherWaiting = false }
-            return flusherWaiting
-        }
+        var isEmpty: Bool { bytes.isEmpty && dropped == 0 }
     }
 
     private let descriptor: Int32
-    private let buffer = Mutex(Buffer())
-    private let wake = WakeSignal()
-    /// The longest the idle flusher sleeps without a line: its wait is bounded like every other.
-    static let idleWaitSeconds = 1
+    private let shared = Lane()
+    /// The lanes handed out; one no longer held elsewhere is dropped once it is written out.
+    private let lanes = Mutex<[Lane]>([])
+    /// The flusher found nothing to write and waits on `wake`; an append that sees it signals once.
+    private let flusherWaiting = Atomic<Bool>(false)
+    /// Signalled by the first append the idle flusher waits for; monotonic, bounded waits.
+    private let wake = DispatchSemaphore(value: 0)
+    /// Held across taking a buffer and writing it, so a flush at exit and the flusher's never interleave batches.
+    private let writing = Mutex(())
+    private let idleWait: DispatchTimeInterval
     /// Rounds of the flush loop so far, for tests: an idle writer must not add one every ``flushInterval``.
     let flushRounds = Atomic<Int>(0)
 
@@ -50,43 +64,87 @@ public final class LogWriter: Sendable {
     /// Standard error, for human-readable lines.
     public static let standardError = LogWriter(descriptor: 2)
 
-    init(descriptor: Int32) {
+    /// - Parameter idleWait: tests lengthen it, so a lost wake-up shows as a line that does not arrive.
+    init(descriptor: Int32, idleWait: DispatchTimeInterval = LogWriter.idleWait) {
         self.descriptor = descriptor
+        self.idleWait = idleWait
         let thread = Thread { [self] in self.flushLoop() }
         thread.start()
     }
 
+    /// A buffer for one event loop's lines, written with the others'.
+    func makeLane() -> Lane {
+        let lane = Lane()
+        lanes.withLock { $0.append(lane) }
+        return lane
+    }
+
+    /// Lanes handed out and not yet dropped, for tests.
+    var laneCount: Int { lanes.withLock { $0.count } }
+
     func append(_ line: [UInt8]) {
-        let wakeFlusher = buffer.withLock { buffer in
+        shared.buffer.withLock { buffer in
             if buffer.bytes.count + line.count < Self.maximumBufferedBytes {
                 buffer.bytes.append(contentsOf: line)
             } else {
                 buffer.dropped += 1
             }
-            return buffer.takeWaitingFlusher()
         }
-        if wakeFlusher { wake.signal() }
+        wakeFlusherIfWaiting()
     }
 
-    /// Appends the line `write` writes straight into the buffer, under the lock: for a line built on every request,
-    /// which would otherwise be built in a buffer of its own and copied. `write` must only append, only a line of
-    /// bounded length (the buffer may pass its bound by that much), and must not log: the lock is not re-entrant.
-    func append(writing write: (inout [UInt8]) -> Void) {
-        let wakeFlusher = buffer.withLock { buffer in
+    /// Appends the line `write` writes straight into `lane` (the shared buffer when nil), under its lock: for a line
+    /// built on every request, which would otherwise be built in a buffer of its own and copied. `write` must only
+    /// append, only a line of bounded length (the buffer may pass its bound by that much), and must not log: the
+    /// lock is not re-entrant.
+    func append(to lane: Lane? = nil, writing write: (inout [UInt8]) -> Void) {
+        (lane ?? shared).buffer.withLock { buffer in
             if buffer.bytes.count < Self.maximumBufferedBytes {
                 write(&buffer.bytes)
             } else {
                 buffer.dropped += 1
             }
-            return buffer.takeWaitingFlusher()
         }
-        if wakeFlusher { wake.signal() }
+        wakeFlusherIfWaiting()
+    }
+
+    /// The appender's half of the idle hand-off: the fence orders the append before the load, as the flusher's
+    /// orders its store before looking at the buffers, so one of the two always sees the other.
+    private func wakeFlusherIfWaiting() {
+        atomicMemoryFence(ordering: .sequentiallyConsistent)
+        if flusherWaiting.load(ordering: .relaxed), flusherWaiting.exchange(false, ordering: .acquiringAndReleasing) {
+            wake.signal()
+        }
     }
 
     /// Writes what is buffered now; called at exit so the last lines are not lost.
     public func flush() {
-        // Swap the buffer out under the lock and write outside it, so event loops never wait on the write.
-        var (bytes, dropped) = buffer.withLock { buffer -> ([UInt8], Int) in
+        writing.withLock { _ in writeLanes() }
+    }
+
+    private func writeLanes() {
+        writeOut(shared)
+        do {
+            // A scope of its own: the copy must be gone before the uniqueness check below.
+            let handedOut = lanes.withLock { $0 }
+            for lane in handedOut { writeOut(lane) }
+        }
+        lanes.withLock { lanes in
+            var index = 0
+            while index < lanes.count {
+                // Held only here: nobody can append to it any more, so once empty it is done.
+                if isKnownUniquelyReferenced(&lanes[index]), lanes[index].buffer.withLock({ $0.isEmpty }) {
+                    lanes.remove(at: index)
+                } else {
+                    index += 1
+                }
+            }
+        }
+    }
+
+    /// Swaps `lane`'s buffer out under its lock and writes it outside, so event loops never wait on the write.
+    private func writeOut(_ lane: Lane) {
+        var (bytes, dropped) = lane.buffer.withLock { buffer -> ([UInt8], Int) in
             var taken: [UInt8] = []
             swap(&taken, &buffer.spare)
             swap(&taken, &buffer.bytes)
@@ -100,19 +158,24 @@ public final class LogWriter: Sendable {
         }
         if !bytes.isEmpty { writeAll(bytes) }
         bytes.removeAll(keepingCapacity: true)
-        buffer.withLock { buffer in
+        lane.buffer.withLock { buffer in
             if buffer.spare.capacity < bytes.capacity { swap(&buffer.spare, &bytes) }
         }
+    }
+
+    private var isEmpty: Bool {
+        guard shared.buffer.withLock({ $0.isEmpty }) else { return false }
+        return lanes.withLock { lanes in lanes.allSatisfy { $0.buffer.withLock { $0.isEmpty } } }
     }
 
     private func flushLoop() {
         while true {
             flushRounds.add(1, ordering: .relaxed)
-            let idle = buffer.withLock { buffer in
-                buffer.flusherWaiting = buffer.bytes.isEmpty && buffer.dropped == 0
-                return buffer.flusherWaiting
-            }
-            if idle { wake.wait(seconds: Self.idleWaitSeconds) }
+            // The flusher's half of the idle hand-off (see `wakeFlusherIfWaiting`).
+            flusherWaiting.store(true, ordering: .sequentiallyConsistent)
+            atomicMemoryFence(ordering: .sequentiallyConsistent)
+            if isEmpty { _ = wake.wait(timeout: .now() + idleWait) }
+            flusherWaiting.store(false, ordering: .relaxed)
             usleep(Self.flushInterval)
             flush()
         }
@@ -133,23 +196,6 @@ public final class LogWriter: Sendable {
                 }
             }
         }
-    }
-}
-
-/// A POSIX semaphore the idle flusher waits on, with a bound.
-private final class WakeSignal: @unchecked Sendable {
-    private let semaphore = UnsafeMutablePointer<sem_t>.allocate(capacity: 1)
-
-    init() { sem_init(semaphore, 0, 0) }
-
-    func signal() { sem_post(semaphore) }
-
-    /// Returns when signalled, after `seconds` at the latest (or on a signal interrupting the wait).
-    func wait(seconds: Int) {
-        var deadline = timespec()
-        clock_gettime(CLOCK_REALTIME, &deadline)
-        deadline.tv_sec += seconds
-        _ = sem_timedwait(semaphore, &deadline)
     }
 }
 
