@@ -67,6 +67,8 @@ public final class HTTPServer: Service, Sendable {
         case draining(EventLoopFuture<Void>)
     }
     private let channel = Mutex<(any Channel)?>(nil)
+    /// The port, once ``start()`` has bound (or while it binds).
+    private let binding = Mutex<EventLoopFuture<Int>?>(nil)
 
     init(host: String, port: Int, group: any EventLoopGroup, environment: HandlerEnvironment, idleTimeout: TimeAmount) {
         self.host = host
@@ -77,10 +79,28 @@ public final class HTTPServer: Service, Sendable {
         self.idleTimeout = idleTimeout
     }
 
-    /// Binds the listening socket (once) and returns its port; `PORT=0` picks a free one.
+    /// Binds the listening socket (once) and returns its port; `PORT=0` picks a free one. A call while another binds
+    /// waits for that one; after a failed bind the next call tries again.
     @discardableResult
     public func start() async throws -> Int {
-        if let bound = channel.withLock({ $0 }) { return bound.localAddress?.port ?? port }
+        let (bound, promise) = binding.withLock { binding -> (EventLoopFuture<Int>, EventLoopPromise<Int>?) in
+            if let binding { return (binding, nil) }
+            let promise = group.next().makePromise(of: Int.self)
+            binding = promise.futureResult
+            return (promise.futureResult, promise)
+        }
+        if let promise {
+            do {
+                promise.succeed(try await bind())
+            } catch {
+                binding.withLock { $0 = nil }
+                promise.fail(error)
+            }
+        }
+        return try await bound.get()
+    }
+
+    private func bind() async throws -> Int {
         let shared = self.shared
         let idleTimeout = self.idleTimeout
         let quiesce = ServerQuiescingHelper(group: group)
