@@ -159,6 +159,8 @@ public final class HTTPServer: Service, Sendable {
     public func drain() async {
         environment.readiness.startDraining()
         environment.logger.info("draining: readiness is now 503, finishing in-flight requests")
+        // A bind in flight first finishes, so it cannot open the socket after this drain looked.
+        if let bind = binding.withLock({ $0 }) { _ = try? await bind.get() }
         let finished = group.next().makePromise(of: Void.self)
         let (helper, earlier) = drainState.withLock { state -> (ServerQuiescingHelper?, EventLoopFuture<Void>?) in
             switch state {

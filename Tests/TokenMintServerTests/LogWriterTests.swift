@@ -76,4 +76,44 @@ import Darwin
             #expect(writer.laneCount == 0)
         }
     }
+
+    /// A lane still held is kept after a flush, and a line appended to it afterwards still arrives.
+    @Test func aLaneStillHeldSurvivesAFlush() {
+        withPipe { read, write in
+            let writer = LogWriter(descriptor: write, idleWait: .seconds(60))
+            let lane = writer.makeLane()
+            writer.append(to: lane) { $0 += Array("first\n".utf8) }
+            writer.flush()
+            #expect(readLine(read, within: 3) == "first\n")
+            #expect(writer.laneCount == 1)
+            writer.append(to: lane) { $0 += Array("second\n".utf8) }
+            #expect(readLine(read, within: 3) == "second\n")
+        }
+    }
+
+    /// After bursts of lines from two lanes, each waking the writer again, a quiet writer sleeps: no wake-up is left
+    /// over to keep it turning.
+    @Test func aWriterBusyThenQuietSleeps() async {
+        let devNull = open("/dev/null", O_WRONLY)
+        defer { close(devNull) }
+        let writer = LogWriter(descriptor: devNull, idleWait: .seconds(60))
+        let line = Array(String(repeating: "x", count: 99).utf8) + [10]
+        await withTaskGroup(of: Void.self) { group in
+            for _ in 0..<2 {
+                group.addTask {
+                    let lane = writer.makeLane()
+                    // Bursts with pauses, so the flusher goes idle and is woken again and again.
+                    for index in 0..<20_000 {
+                        writer.append(to: lane) { $0 += line }
+                        if index % 200 == 0 { usleep(2_000) }
+                    }
+                }
+            }
+        }
+        usleep(100_000)
+        let before = writer.flushRounds.load(ordering: .relaxed)
+        usleep(300_000)
+        let rounds = writer.flushRounds.load(ordering: .relaxed) - before
+        #expect(rounds <= 1, "\(rounds) flush rounds in 300 ms after the load stopped")
+    }
 }

@@ -215,12 +215,15 @@ import TokenMintTesting
         )
         writer.flush()
         // The writer's own thread may have written either line already: read until both are in.
+        // Bounded: a line never written fails the test instead of hanging it.
+        _ = fcntl(descriptors[0], F_SETFL, fcntl(descriptors[0], F_GETFL) | O_NONBLOCK)
         var received: [UInt8] = []
         var chunk = [UInt8](repeating: 0, count: 4096)
-        while received.filter({ $0 == 10 }).count < 2 {
+        for _ in 0..<500 where received.filter({ $0 == 10 }).count < 2 {
+            var ready = pollfd(fd: descriptors[0], events: Int16(POLLIN), revents: 0)
+            guard poll(&ready, 1, 10) > 0 else { continue }
             let count = read(descriptors[0], &chunk, chunk.count)
-            guard count > 0 else { break }
-            received += chunk[..<count]
+            if count > 0 { received += chunk[..<count] }
         }
         let lines = String(decoding: received, as: UTF8.self).split(separator: "\n")
         #expect(lines.count == 2)

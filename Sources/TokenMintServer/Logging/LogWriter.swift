@@ -11,9 +11,10 @@ import Darwin
 ///
 /// Every issued token gets an audit line, so at full load logging is on the hot path. Event loops only append to an
 /// in-memory buffer under a lock held for one line (the audit line is formatted under it, a few hundred bytes); a
-/// dedicated thread writes the batches every few milliseconds. Each buffer is bounded: once it holds
-/// ``maximumBufferedBytes`` (passed by at most the last line), its lines are dropped and counted, never blocking an
-/// event loop.
+/// dedicated thread writes the batches every few milliseconds. Each buffer is bounded: once the shared one holds
+/// ``maximumBufferedBytes``, or a lane ``maximumLaneBytes`` (passed by at most the last line), its lines are dropped
+/// and counted, never blocking an event loop. A stalled output so holds at most 8 MiB plus 2 MiB per event loop, and
+/// after it drains a buffer keeps at most ``maximumSpareBytes`` of capacity.
 ///
 /// Lines go to the shared buffer, or to a ``Lane`` of their own: one per event loop for the audit line, so two
 /// cores never take one lock or write one buffer's cache lines by turns on every request. Lines of one lane keep
@@ -23,8 +24,12 @@ import Darwin
 /// CPU for its logs. The first line after a quiet spell wakes it; it then waits one ``flushInterval`` so the lines
 /// that follow are written in the same batch.
 public final class LogWriter: Sendable {
-    /// The bound of each buffer: the shared one and every lane.
+    /// The bound of the shared buffer.
     public static let maximumBufferedBytes = 8 << 20
+    /// The bound of each event loop's lane: at full load a few hundred milliseconds of audit lines.
+    public static let maximumLaneBytes = 2 << 20
+    /// The most capacity a written batch keeps for reuse; a larger one (after a stall) is freed.
+    static let maximumSpareBytes = 1 << 20
     static let flushInterval: UInt32 = 5_000  // microseconds
     /// The longest the idle flusher sleeps without a line: its wait is bounded like every other.
     static let idleWait = DispatchTimeInterval.seconds(1)
@@ -32,7 +37,8 @@ public final class LogWriter: Sendable {
     /// A buffer of lines, appended to under its lock by one event loop (or, for the shared one, by any thread).
     final class Lane: Sendable {
         fileprivate let buffer = Mutex(LaneBuffer())
-        fileprivate init() {}
+        fileprivate let bound: Int
+        fileprivate init(bound: Int) { self.bound = bound }
     }
 
     fileprivate struct LaneBuffer {
@@ -46,7 +52,7 @@ public final class LogWriter: Sendable {
     }
 
     private let descriptor: Int32
-    private let shared = Lane()
+    private let shared = Lane(bound: LogWriter.maximumBufferedBytes)
     /// The lanes handed out; one no longer held elsewhere is dropped once it is written out.
     private let lanes = Mutex<[Lane]>([])
     /// The flusher found nothing to write and waits on `wake`; an append that sees it signals once.
@@ -74,7 +80,7 @@ public final class LogWriter: Sendable {
 
     /// A buffer for one event loop's lines, written with the others'.
     func makeLane() -> Lane {
-        let lane = Lane()
+        let lane = Lane(bound: Self.maximumLaneBytes)
         lanes.withLock { $0.append(lane) }
         return lane
     }
@@ -84,7 +90,7 @@ public final class LogWriter: Sendable {
 
     func append(_ line: [UInt8]) {
         shared.buffer.withLock { buffer in
-            if buffer.bytes.count + line.count < Self.maximumBufferedBytes {
+            if buffer.bytes.count + line.count < shared.bound {
                 buffer.bytes.append(contentsOf: line)
             } else {
                 buffer.dropped += 1
@@ -98,8 +104,9 @@ public final class LogWriter: Sendable {
     /// append, only a line of bounded length (the buffer may pass its bound by that much), and must not log: the
     /// lock is not re-entrant.
     func append(to lane: Lane? = nil, writing write: (inout [UInt8]) -> Void) {
-        (lane ?? shared).buffer.withLock { buffer in
-            if buffer.bytes.count < Self.maximumBufferedBytes {
+        let lane = lane ?? shared
+        lane.buffer.withLock { buffer in
+            if buffer.bytes.count < lane.bound {
                 write(&buffer.bytes)
             } else {
                 buffer.dropped += 1
@@ -159,7 +166,9 @@ public final class LogWriter: Sendable {
         if !bytes.isEmpty { writeAll(bytes) }
         bytes.removeAll(keepingCapacity: true)
         lane.buffer.withLock { buffer in
-            if buffer.spare.capacity < bytes.capacity { swap(&buffer.spare, &bytes) }
+            if buffer.spare.capacity < bytes.capacity, bytes.capacity <= Self.maximumSpareBytes {
+                swap(&buffer.spare, &bytes)
+            }
         }
     }
 
@@ -171,13 +180,23 @@ public final class LogWriter: Sendable {
     private func flushLoop() {
         while true {
             flushRounds.add(1, ordering: .relaxed)
-            // The flusher's half of the idle hand-off (see `wakeFlusherIfWaiting`).
-            flusherWaiting.store(true, ordering: .sequentiallyConsistent)
-            atomicMemoryFence(ordering: .sequentiallyConsistent)
-            if isEmpty { _ = wake.wait(timeout: .now() + idleWait) }
-            flusherWaiting.store(false, ordering: .relaxed)
+            sleepWhileIdle()
             usleep(Self.flushInterval)
             flush()
+        }
+    }
+
+    /// The flusher's half of the idle hand-off (see `wakeFlusherIfWaiting`). Whoever clears `flusherWaiting` owns
+    /// the signal: an appender that cleared it signals, and the flusher takes that signal here, so no signal is left
+    /// over to wake an idle writer later.
+    private func sleepWhileIdle() {
+        guard isEmpty else { return }
+        flusherWaiting.store(true, ordering: .sequentiallyConsistent)
+        atomicMemoryFence(ordering: .sequentiallyConsistent)
+        if isEmpty, wake.wait(timeout: .now() + idleWait) == .success { return }
+        if !flusherWaiting.exchange(false, ordering: .acquiringAndReleasing) {
+            // An appender cleared it: its signal is sent or about to be.
+            _ = wake.wait(timeout: .now() + idleWait)
         }
     }
 
