@@ -53,8 +53,11 @@ public final class RedisClusterTopology: @unchecked Sendable {
         try source.cli(["CLUSTER", "SETSLOT", slot, "MIGRATING", targetID])
         let keys = try source.cli(["CLUSTER", "GETKEYSINSLOT", slot, "100"]).split(separator: "\n").map(String.init)
         if !keys.isEmpty, !keys[0].isEmpty {
+            // Generous bounds: on a loaded CI machine (suites in parallel, a fleet under load) starting redis-cli
+            // and the node-to-node transfer once took more than 5 s.
             let answer = try source.cli(
-                ["MIGRATE", "127.0.0.1", "\(target.port)", "", "0", "5000", "KEYS"] + keys
+                ["MIGRATE", "127.0.0.1", "\(target.port)", "", "0", "15000", "KEYS"] + keys,
+                timeout: 20
             )
             guard answer == "OK" else { throw RedisServer.Failure(description: "MIGRATE answered \(answer)") }
         }

@@ -95,8 +95,8 @@ public final class RedisServer: @unchecked Sendable {
 
     /// Runs `redis-cli` with the server's password; bounded to 5 s.
     @discardableResult
-    public func cli(_ arguments: [String]) throws -> String {
-        try Self.cli(port: port, password: password, tls: tls, arguments)
+    public func cli(_ arguments: [String], timeout: TimeInterval = 5) throws -> String {
+        try Self.cli(port: port, password: password, tls: tls, timeout: timeout, arguments)
     }
 
     /// `redis-cli` against any loopback port (a sentinel, a cluster node); bounded by `timeout`.
