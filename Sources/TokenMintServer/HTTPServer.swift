@@ -62,11 +62,10 @@ public final class HTTPServer: Service, Sendable {
     /// line.
     private enum DrainState {
         case notListening
-        case listening(ServerQuiescingHelper)
+        case listening(ServerQuiescingHelper, listener: any Channel)
         /// Completes when the first drain is done; a second ``drain()`` waits for it too.
         case draining(EventLoopFuture<Void>)
     }
-    private let channel = Mutex<(any Channel)?>(nil)
     /// The port, once ``start()`` has bound (or while it binds).
     private let binding = Mutex<EventLoopFuture<Int>?>(nil)
 
@@ -139,8 +138,7 @@ public final class HTTPServer: Service, Sendable {
         } catch {
             throw ListenError(variable: "HOST", description: "cannot listen on \(host):\(port): \(error)")
         }
-        channel.withLock { $0 = bound }
-        drainState.withLock { $0 = .listening(quiesce) }
+        drainState.withLock { $0 = .listening(quiesce, listener: bound) }
         environment.logger.info(
             "listening",
             metadata: ["address": "\(bound.localAddress.map { "\($0)" } ?? "?")"]
@@ -162,18 +160,19 @@ public final class HTTPServer: Service, Sendable {
         // A bind in flight first finishes, so it cannot open the socket after this drain looked.
         if let bind = binding.withLock({ $0 }) { _ = try? await bind.get() }
         let finished = group.next().makePromise(of: Void.self)
-        let (helper, earlier) = drainState.withLock { state -> (ServerQuiescingHelper?, EventLoopFuture<Void>?) in
+        typealias Listening = (quiesce: ServerQuiescingHelper, listener: any Channel)
+        let (listening, earlier) = drainState.withLock { state -> (Listening?, EventLoopFuture<Void>?) in
             switch state {
             case .notListening:
                 return (nil, nil)
-            case .listening(let helper):
+            case .listening(let quiesce, let listener):
                 state = .draining(finished.futureResult)
-                return (helper, nil)
+                return ((quiesce, listener), nil)
             case .draining(let future):
                 return (nil, future)
             }
         }
-        guard let quiesce = helper else {
+        guard let (quiesce, listener) = listening else {
             finished.succeed()
             if let earlier { try? await earlier.get() } else { environment.logger.info("drained: not listening") }
             return
@@ -190,7 +189,7 @@ public final class HTTPServer: Service, Sendable {
             environment.logger.info("drained")
         } catch {
             environment.logger.warning("drain timed out; closing remaining connections")
-            try? await channel.withLock({ $0 })?.close()
+            try? await listener.close()
         }
     }
 

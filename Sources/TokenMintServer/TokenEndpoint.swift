@@ -8,10 +8,10 @@ import TokenMint
 /// ``ConnectionGuard`` feeds it complete requests in order and writes what it returns.
 ///
 /// One instance per event loop, shared by that loop's connections (``LoopShared``): it keeps the prepared token
-/// answer, the audit line's formatted date and time and its readers of the token and the verifier, which stay in the
-/// core's cache from one request to the next whichever connection sends it. It holds nothing of a request between calls: a request waiting for its
-/// public-key verification is carried by its ``Verification``. It records every answer in the metrics, and logs
-/// the audit line of every token served.
+/// answer, the audit line's lane and formatted date and time, and its readers of the token and the verifier, which
+/// stay in the core's cache from one request to the next whichever connection sends it. It holds nothing of a
+/// request between calls: a request waiting for its public-key verification is carried by its ``Verification``. It
+/// records every answer in the metrics, and logs the audit line of every token served.
 ///
 /// A class, used from its event loop only: as a value inside the handler, each call that read the environment
 /// beside the scratch buffer's `inout` access copied the whole endpoint, a retain per field.

@@ -93,7 +93,7 @@ public final class RedisServer: @unchecked Sendable {
     public func freeze() { process.map { _ = Glibc.kill($0.processIdentifier, SIGSTOP) } }
     public func thaw() { process.map { _ = Glibc.kill($0.processIdentifier, SIGCONT) } }
 
-    /// Runs `redis-cli` with the server's password; bounded to 5 s.
+    /// Runs `redis-cli` with the server's password; bounded by `timeout` (5 s unless a command needs longer).
     @discardableResult
     public func cli(_ arguments: [String], timeout: TimeInterval = 5) throws -> String {
         try Self.cli(port: port, password: password, tls: tls, timeout: timeout, arguments)
