@@ -15,7 +15,7 @@ public final class RedisClusterTopology: @unchecked Sendable {
                     "--cluster-enabled", "yes", "--cluster-config-file",
                     directory.appendingPathComponent("nodes.conf").path, "--cluster-node-timeout", "2000",
                     // The bus port defaults to the port + 10000, beyond 65535 for most free ports.
-                    "--cluster-port", "\(try RedisServer.freePort())",
+                    "--cluster-port", "\(try LoopbackPorts.reserve())",
                 ])
             )
         }

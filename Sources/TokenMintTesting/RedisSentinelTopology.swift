@@ -49,7 +49,7 @@ public final class RedisSentinelTopology: @unchecked Sendable {
         )
         directory = FileManager.default.temporaryDirectory.appendingPathComponent("tokenmint-sentinel-\(UUID())")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        sentinelPorts = try (0..<3).map { _ in try RedisServer.freePort() }
+        sentinelPorts = try (0..<3).map { _ in try LoopbackPorts.reserve() }
         for (index, port) in sentinelPorts.enumerated() {
             let config = directory.appendingPathComponent("sentinel-\(index).conf")
             var text = """

@@ -4,7 +4,7 @@ import Foundation
 import Glibc
 #endif
 
-/// A real `redis-server` for one test: a free loopback port, a temporary directory, no persistence; killed (and its
+/// A real `redis-server` for one test: a loopback port of its own (``LoopbackPorts``), a temporary directory, no persistence; killed (and its
 /// directory removed) when the test lets go of it. Can be killed, restarted on the same port, frozen and thawed.
 /// With ``TLS``, it listens for TLS only (`--port 0 --tls-port`), with the test's certificates.
 public final class RedisServer: @unchecked Sendable {
@@ -33,7 +33,7 @@ public final class RedisServer: @unchecked Sendable {
     public var url: String { "\(tls == nil ? "redis" : "rediss")://127.0.0.1:\(port)" }
 
     public init(password: String? = nil, tls: TLS? = nil, arguments: [String] = []) async throws {
-        self.port = try Self.freePort()
+        self.port = try LoopbackPorts.reserve()
         self.password = password
         self.tls = tls
         self.extraArguments = arguments
@@ -148,24 +148,5 @@ public final class RedisServer: @unchecked Sendable {
 
     public struct Failure: Error, CustomStringConvertible {
         public let description: String
-    }
-
-    /// A loopback port nobody listens on right now.
-    public static func freePort() throws -> Int {
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        defer { close(fd) }
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_port = 0
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-        let bound = withUnsafeMutablePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { pointer -> Int32 in
-                guard bind(fd, pointer, length) == 0 else { return -1 }
-                return getsockname(fd, pointer, &length)
-            }
-        }
-        guard bound == 0 else { throw Failure(description: "no free port") }
-        return Int(UInt16(bigEndian: address.sin_port))
     }
 }

@@ -309,7 +309,7 @@ import Glibc
     /// and with Redis unreachable.
     @Test func readyQuicklyWithRedisUpAndUnreachable() async throws {
         let redis = try await RedisServer()
-        let unreachable = "redis://127.0.0.1:\(try RedisServer.freePort())"
+        let unreachable = "redis://127.0.0.1:\(try LoopbackPorts.reserve())"
         for (label, url) in [("up", redis.url), ("unreachable", unreachable), ("up, adopting", redis.url)] {
             let started = ContinuousClock.now
             let replica = try await Replica.one(redisURL: url)
