@@ -63,7 +63,7 @@ public final class HTTPServer: Service, Sendable {
     private enum DrainState {
         case notListening
         case listening(ServerQuiescingHelper, listener: any Channel)
-        /// Completes when the first drain is done; a second ``drain()`` waits for it too.
+        /// Completes when the first drain is done; a second ``drain()`` waits for it too. Final: ``start()`` refuses.
         case draining(EventLoopFuture<Void>)
     }
     /// The port, once ``start()`` has bound (or while it binds).
@@ -80,8 +80,10 @@ public final class HTTPServer: Service, Sendable {
 
     /// Binds the listening socket (once) and returns its port; `PORT=0` picks a free one. A call while another binds
     /// waits for that one; after a failed bind the next call tries again.
+    /// A drained server does not listen again: a start after ``drain()`` throws ``Drained``.
     @discardableResult
     public func start() async throws -> Int {
+        if drainState.withLock({ if case .draining = $0 { true } else { false } }) { throw Drained() }
         let (bound, promise) = binding.withLock { binding -> (EventLoopFuture<Int>, EventLoopPromise<Int>?) in
             if let binding { return (binding, nil) }
             let promise = group.next().makePromise(of: Int.self)
@@ -164,6 +166,7 @@ public final class HTTPServer: Service, Sendable {
         let (listening, earlier) = drainState.withLock { state -> (Listening?, EventLoopFuture<Void>?) in
             switch state {
             case .notListening:
+                state = .draining(finished.futureResult)
                 return (nil, nil)
             case .listening(let quiesce, let listener):
                 state = .draining(finished.futureResult)
@@ -194,6 +197,11 @@ public final class HTTPServer: Service, Sendable {
     }
 
     struct DrainTimeout: Error {}
+
+    /// ``start()`` after ``drain()``: a drained server stays closed (make a new one to listen again).
+    public struct Drained: Error, CustomStringConvertible {
+        public var description: String { "the server has drained and does not listen again" }
+    }
 
     /// The listening socket could not be opened (port taken, address not local): says which and why.
     public struct ListenError: Error, CustomStringConvertible {

@@ -44,9 +44,16 @@ import TokenMintTesting
         await #expect(throws: (any Error).self, "the drained server's port refuses connections") {
             _ = try await RawHTTPClient(port: port, timeoutSeconds: 2).send("GET", "/healthz")
         }
+        // A drained server stays closed: starting it again is refused, and the port stays free.
+        await #expect(throws: HTTPServer.Drained.self) { _ = try await server.start() }
         // A failed bind is not remembered: once the port is free, the second server takes it.
         #expect(try await second.start() == port)
         await second.drain()
+        await #expect(throws: HTTPServer.Drained.self) { _ = try await second.start() }
+        // A server drained before it ever listened does not listen afterwards either.
+        let never = try await application(group: group).server
+        await never.drain()
+        await #expect(throws: HTTPServer.Drained.self) { _ = try await never.start() }
         try await group.shutdownGracefully()
     }
 }
