@@ -91,6 +91,30 @@ import Darwin
         }
     }
 
+    /// A line every millisecond keeps the writer busy: it writes every round and never waits for a line between
+    /// rounds, so no event loop pays for waking it.
+    @Test func aBusyWriterDoesNotWaitBetweenRounds() {
+        let devNull = open("/dev/null", O_WRONLY)
+        defer { close(devNull) }
+        let writer = LogWriter(descriptor: devNull, idleWait: .seconds(60))
+        let lane = writer.makeLane()
+        let line = Array(String(repeating: "x", count: 99).utf8) + [10]
+        writer.append(to: lane) { $0 += line }
+        usleep(20_000)
+        let (roundsBefore, waitsBefore) = (
+            writer.flushRounds.load(ordering: .relaxed), writer.idleWaits.load(ordering: .relaxed)
+        )
+        for _ in 0..<300 {
+            writer.append(to: lane) { $0 += line }
+            usleep(1_000)
+        }
+        let rounds = writer.flushRounds.load(ordering: .relaxed) - roundsBefore
+        let waits = writer.idleWaits.load(ordering: .relaxed) - waitsBefore
+        #expect(rounds >= 10, "the writer kept writing: \(rounds) rounds")
+        // Sleeping whenever the buffers were empty for an instant after a batch would be a wait nearly every round.
+        #expect(waits <= 2, "\(waits) waits for a line in \(rounds) busy rounds")
+    }
+
     /// After bursts of lines from two lanes, each waking the writer again, a quiet writer sleeps: no wake-up is left
     /// over to keep it turning.
     @Test func aWriterBusyThenQuietSleeps() async {

@@ -22,7 +22,9 @@ import Darwin
 ///
 /// An idle writer sleeps until a line arrives instead of waking every few milliseconds: an idle replica costs no
 /// CPU for its logs. The first line after a quiet spell wakes it; it then waits one ``flushInterval`` so the lines
-/// that follow are written in the same batch.
+/// that follow are written in the same batch. Only a round that found nothing to write goes to sleep: under load the
+/// buffers are empty for an instant after each batch, and sleeping then would have an event loop pay for a wake-up
+/// (a futex call) every round.
 public final class LogWriter: Sendable {
     /// The bound of the shared buffer.
     public static let maximumBufferedBytes = 8 << 20
@@ -64,6 +66,8 @@ public final class LogWriter: Sendable {
     private let idleWait: DispatchTimeInterval
     /// Rounds of the flush loop so far, for tests: an idle writer must not add one every ``flushInterval``.
     let flushRounds = Atomic<Int>(0)
+    /// Times the flusher waited for a line, for tests: a busy writer must not wait between its rounds.
+    let idleWaits = Atomic<Int>(0)
 
     /// Standard output, for JSON lines.
     public static let standardOutput = LogWriter(descriptor: 1)
@@ -126,15 +130,20 @@ public final class LogWriter: Sendable {
 
     /// Writes what is buffered now; called at exit so the last lines are not lost.
     public func flush() {
+        _ = writeBatch()
+    }
+
+    /// - Returns: whether there was anything to write.
+    private func writeBatch() -> Bool {
         writing.withLock { _ in writeLanes() }
     }
 
-    private func writeLanes() {
-        writeOut(shared)
+    private func writeLanes() -> Bool {
+        var wrote = writeOut(shared)
         do {
             // A scope of its own: the copy must be gone before the uniqueness check below.
             let handedOut = lanes.withLock { $0 }
-            for lane in handedOut { writeOut(lane) }
+            for lane in handedOut where writeOut(lane) { wrote = true }
         }
         lanes.withLock { lanes in
             var index = 0
@@ -147,10 +156,13 @@ public final class LogWriter: Sendable {
                 }
             }
         }
+        return wrote
     }
 
     /// Swaps `lane`'s buffer out under its lock and writes it outside, so event loops never wait on the write.
-    private func writeOut(_ lane: Lane) {
+    ///
+    /// - Returns: whether the lane held lines (or dropped some).
+    private func writeOut(_ lane: Lane) -> Bool {
         var (bytes, dropped) = lane.buffer.withLock { buffer -> ([UInt8], Int) in
             var taken: [UInt8] = []
             swap(&taken, &buffer.spare)
@@ -163,13 +175,15 @@ public final class LogWriter: Sendable {
                 Array(#"{"level":"warning","msg":"log lines dropped: buffer full","dropped":\#(dropped)}"#.utf8) + [10]
             )
         }
-        if !bytes.isEmpty { writeAll(bytes) }
+        let wroteBytes = !bytes.isEmpty
+        if wroteBytes { writeAll(bytes) }
         bytes.removeAll(keepingCapacity: true)
         lane.buffer.withLock { buffer in
             if buffer.spare.capacity < bytes.capacity, bytes.capacity <= Self.maximumSpareBytes {
                 swap(&buffer.spare, &bytes)
             }
         }
+        return dropped > 0 || wroteBytes
     }
 
     private var isEmpty: Bool {
@@ -178,11 +192,12 @@ public final class LogWriter: Sendable {
     }
 
     private func flushLoop() {
+        var wroteLastRound = false
         while true {
             flushRounds.add(1, ordering: .relaxed)
-            sleepWhileIdle()
+            if !wroteLastRound { sleepWhileIdle() }
             usleep(Self.flushInterval)
-            flush()
+            wroteLastRound = writeBatch()
         }
     }
 
@@ -191,6 +206,7 @@ public final class LogWriter: Sendable {
     /// over to wake an idle writer later.
     private func sleepWhileIdle() {
         guard isEmpty else { return }
+        idleWaits.add(1, ordering: .relaxed)
         flusherWaiting.store(true, ordering: .sequentiallyConsistent)
         atomicMemoryFence(ordering: .sequentiallyConsistent)
         if isEmpty, wake.wait(timeout: .now() + idleWait) == .success { return }
