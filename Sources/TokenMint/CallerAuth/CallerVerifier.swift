@@ -173,7 +173,7 @@ public struct CallerVerifier: Sendable {
             return .rejected(.badClaims)
         }
 
-        if alg.hasPrefix("HS") {
+        if alg.utf8.starts(with: "HS".utf8) {
             return verifyHMAC(
                 signingInput: UnsafeRawBufferPointer(UnsafeBufferPointer(rebasing: token[parts.signingInput])),
                 signature: segments.signature,

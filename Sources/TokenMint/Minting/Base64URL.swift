@@ -34,7 +34,9 @@ enum Base64URL {
     static func decode(_ bytes: UnsafeBufferPointer<UInt8>, into output: UnsafeMutableBufferPointer<UInt8>) -> Int? {
         guard let last = bytes.last else { return 0 }
         // A padded or standard-alphabet segment is not a JWS segment; ExtrasBase64 would accept some of them.
-        for byte in bytes where byte == UInt8(ascii: "=") || byte == UInt8(ascii: "+") || byte == UInt8(ascii: "/") {
+        if ByteSearch.contains(UInt8(ascii: "="), in: bytes) || ByteSearch.contains(UInt8(ascii: "+"), in: bytes)
+            || ByteSearch.contains(UInt8(ascii: "/"), in: bytes)
+        {
             return nil
         }
         guard let value = sextet(last) else { return nil }

@@ -9,9 +9,9 @@ struct CompactJWS {
 
     init?(_ token: UnsafeBufferPointer<UInt8>) {
         let dot = UInt8(ascii: ".")
-        guard let first = token.firstIndex(of: dot) else { return nil }
-        guard let second = token[(first + 1)...].firstIndex(of: dot) else { return nil }
-        guard token[(second + 1)...].firstIndex(of: dot) == nil else { return nil }
+        guard let first = ByteSearch.firstIndex(of: dot, in: token) else { return nil }
+        guard let second = ByteSearch.firstIndex(of: dot, in: token, from: first + 1) else { return nil }
+        guard ByteSearch.firstIndex(of: dot, in: token, from: second + 1) == nil else { return nil }
         header = 0..<first
         payload = (first + 1)..<second
         signature = (second + 1)..<token.count
