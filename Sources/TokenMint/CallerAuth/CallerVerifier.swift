@@ -10,7 +10,10 @@ import Logging
 /// - Important: The header's `alg` is checked against the allow-list of the key it selects before any signature
 ///   check. jwt-kit 5 does not do this, so without it an `HS512` header over an `HS256` MAC, or an `RS256` header
 ///   over an HMAC, would reach a key that runs its own algorithm.
-public struct CallerVerifier: Sendable {
+///
+/// A class, immutable: the request path hands it to the closures that lend it the token's bytes, and each would
+/// copy a value of this type, a retain and a release for each of its parts, where a reference costs one.
+public final class CallerVerifier: Sendable {
     /// What the synchronous step decided.
     public enum Outcome: Sendable {
         case accepted(CallerIdentity)

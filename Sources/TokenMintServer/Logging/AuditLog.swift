@@ -16,7 +16,10 @@ import Darwin
 /// With any other handler or format it goes through `Logger.info`.
 ///
 /// - Important: Values are JSON-escaped as ``LineLogHandler`` escapes them: `sub` comes from the caller.
-struct AuditLog: Sendable {
+///
+/// A class, immutable: the endpoint calls it on every token served, and reading a value of this type out of the
+/// endpoint copied its sink, a retain and a release for the writer and for the prefix, on every call.
+final class AuditLog: Sendable {
     private enum Sink {
         case lines(LogWriter, prefix: [UInt8])
         case logger(Logger)
