@@ -37,6 +37,7 @@ swiftc -parse-as-library -O "${sanitize[@]}" -swift-version 6 \
     Sources/TokenMint/CallerAuth/JSONObjectReaderError.swift \
     Sources/TokenMint/Minting/CompactJWS.swift \
     Sources/TokenMint/Minting/Base64URL.swift \
+    Sources/TokenMint/Text/ByteSearch.swift \
     Fuzz/Sources/*.swift \
     -o "$out/fuzz-verifier"
 echo "built $out/fuzz-verifier"

@@ -140,7 +140,16 @@ public final class HTTPServer: Service, Sendable {
         } catch {
             throw ListenError(variable: "HOST", description: "cannot listen on \(host):\(port): \(error)")
         }
-        drainState.withLock { $0 = .listening(quiesce, listener: bound) }
+        // A drain that began while this bound found nothing to close: the socket must not outlive it.
+        let drained = drainState.withLock { state -> Bool in
+            if case .draining = state { return true }
+            state = .listening(quiesce, listener: bound)
+            return false
+        }
+        if drained {
+            try? await bound.close()
+            throw Drained()
+        }
         environment.logger.info(
             "listening",
             metadata: ["address": "\(bound.localAddress.map { "\($0)" } ?? "?")"]

@@ -36,12 +36,26 @@ public enum LoopbackPorts {
         let range: Range<Int>
         var cursor: Int
 
+        init(range: Range<Int>, cursor: Int) {
+            self.range = range
+            self.cursor = cursor
+        }
+
         static func make() -> Allocator {
-            let kernelLow = kernelRange()?.lowerBound ?? 32_768
-            let low = max(1_024, kernelLow - span)
-            // A kernel range that starts too low for a span below it: the ports above it.
-            let range = kernelLow - low >= 1_000 ? low..<kernelLow : (kernelRange()?.upperBound ?? 61_000)..<65_536
+            let range = ports(outside: kernelRange() ?? 32_768..<61_000)
             return Allocator(range: range, cursor: Int.random(in: range))
+        }
+
+        /// Up to ``span`` ports just below `kernel`, or where too few are left below it, just above it. A kernel
+        /// range that leaves fewer than 1,000 either side (`1024 65535`) cannot be avoided: then ports from the
+        /// middle of the unprivileged ones, still handed out once per pass.
+        static func ports(outside kernel: Range<Int>) -> Range<Int> {
+            let below = max(1_024, kernel.lowerBound - span)..<max(1_024, kernel.lowerBound)
+            if below.count >= 1_000 { return below }
+            let start = min(65_536, max(1_024, kernel.upperBound))
+            let above = start..<min(65_536, start + span)
+            if above.count >= 1_000 { return above }
+            return 20_000..<(20_000 + span)
         }
 
         /// The next port in the range, wrapping around; every port once per pass.

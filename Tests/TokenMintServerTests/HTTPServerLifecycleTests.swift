@@ -56,4 +56,25 @@ import TokenMintTesting
         await #expect(throws: HTTPServer.Drained.self) { _ = try await never.start() }
         try await group.shutdownGracefully()
     }
+
+    /// A start and a drain at once: once both return, nothing listens, whether the start won (the drain closes its
+    /// socket) or lost (it throws ``HTTPServer/Drained``). The losing interleaving that left a socket open (the drain
+    /// passing between the start's check and its bind) is a window of a few instructions, so this rarely reaches
+    /// it; `bind()` checks the drain state again under its lock for that case.
+    @Test func aStartRacingADrainLeavesNothingListening() async throws {
+        let group = MultiThreadedEventLoopGroup(numberOfThreads: 2)
+        for _ in 0..<20 {
+            let server = try await application(group: group).server
+            async let started = try? server.start()
+            async let drained: Void = server.drain()
+            let (port, _) = await (started, drained)
+            if let port {
+                await #expect(throws: (any Error).self, "port \(port) still listens after the drain") {
+                    _ = try await RawHTTPClient(port: port, timeoutSeconds: 2).send("GET", "/healthz")
+                }
+            }
+            await #expect(throws: HTTPServer.Drained.self) { _ = try await server.start() }
+        }
+        try await group.shutdownGracefully()
+    }
 }

@@ -110,9 +110,13 @@ import Darwin
         }
         let rounds = writer.flushRounds.load(ordering: .relaxed) - roundsBefore
         let waits = writer.idleWaits.load(ordering: .relaxed) - waitsBefore
+        // Everything written before the descriptor closes: the writer outlives the test, and a later write would go
+        // to whatever another test opened under that number.
+        writer.flush()
         #expect(rounds >= 10, "the writer kept writing: \(rounds) rounds")
-        // Sleeping whenever the buffers were empty for an instant after a batch would be a wait nearly every round.
-        #expect(waits <= 2, "\(waits) waits for a line in \(rounds) busy rounds")
+        // Sleeping whenever the buffers were empty for an instant after a batch was a wait every round; a loaded
+        // machine that oversleeps the 1 ms pause may leave a round empty now and then.
+        #expect(waits * 4 < rounds, "\(waits) waits for a line in \(rounds) busy rounds")
     }
 
     /// After bursts of lines from two lanes, each waking the writer again, a quiet writer sleeps: no wake-up is left
