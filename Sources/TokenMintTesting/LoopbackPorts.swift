@@ -36,11 +36,6 @@ public enum LoopbackPorts {
         let range: Range<Int>
         var cursor: Int
 
-        init(range: Range<Int>, cursor: Int) {
-            self.range = range
-            self.cursor = cursor
-        }
-
         static func make() -> Allocator {
             let range = ports(outside: kernelRange() ?? 32_768..<61_000)
             return Allocator(range: range, cursor: Int.random(in: range))
@@ -78,17 +73,29 @@ public enum LoopbackPorts {
 
     /// Whether `port` can be bound on 127.0.0.1 now (nobody listens on it, nothing holds it).
     static func isFree(_ port: Int) -> Bool {
+        guard let fd = bindSocket(port: port, listening: false) else { return false }
+        close(fd)
+        return true
+    }
+
+    /// A TCP socket bound to 127.0.0.1:`port` (listening, with `listening`), for the caller to close; nil when the
+    /// port cannot be bound.
+    public static func bindSocket(port: Int, listening: Bool) -> Int32? {
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        guard fd >= 0 else { return false }
-        defer { close(fd) }
+        guard fd >= 0 else { return nil }
         var address = sockaddr_in()
         address.sin_family = sa_family_t(AF_INET)
         address.sin_port = UInt16(port).bigEndian
         address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        return withUnsafePointer(to: &address) {
+        let bound = withUnsafePointer(to: &address) {
             $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-                bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) == 0
+                bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) == 0 && (!listening || listen(fd, 64) == 0)
             }
         }
+        guard bound else {
+            close(fd)
+            return nil
+        }
+        return fd
     }
 }

@@ -14,7 +14,7 @@ public final class RedisClusterTopology: @unchecked Sendable {
                 try await RedisServer(arguments: [
                     "--cluster-enabled", "yes", "--cluster-config-file",
                     directory.appendingPathComponent("nodes.conf").path, "--cluster-node-timeout", "2000",
-                    // The bus port defaults to the port + 10000, beyond 65535 for most free ports.
+                    // A bus port of its own: the default, the port + 10000, could fall in the kernel's range.
                     "--cluster-port", "\(try LoopbackPorts.reserve())",
                 ])
             )

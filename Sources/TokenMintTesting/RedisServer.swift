@@ -4,8 +4,9 @@ import Foundation
 import Glibc
 #endif
 
-/// A real `redis-server` for one test: a loopback port of its own (``LoopbackPorts``), a temporary directory, no persistence; killed (and its
-/// directory removed) when the test lets go of it. Can be killed, restarted on the same port, frozen and thawed.
+/// A real `redis-server` for one test: a loopback port of its own (``LoopbackPorts``), a temporary directory, no
+/// persistence; killed (and its directory removed) when the test lets go of it. Can be killed, restarted on the same
+/// port, frozen and thawed.
 /// With ``TLS``, it listens for TLS only (`--port 0 --tls-port`), with the test's certificates.
 public final class RedisServer: @unchecked Sendable {
     public struct TLS: Sendable {

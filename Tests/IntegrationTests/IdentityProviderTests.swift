@@ -330,23 +330,12 @@ import Glibc
         let port: Int
 
         init() throws {
-            let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-            var address = sockaddr_in()
-            address.sin_family = sa_family_t(AF_INET)
-            address.sin_addr.s_addr = inet_addr("127.0.0.1")
-            var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-            let bound = withUnsafeMutablePointer(to: &address) {
-                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { pointer -> Int32 in
-                    guard bind(fd, pointer, length) == 0, listen(fd, 64) == 0 else { return -1 }
-                    return getsockname(fd, pointer, &length)
-                }
-            }
-            guard bound == 0 else {
-                close(fd)
+            let port = try LoopbackPorts.reserve()
+            guard let fd = LoopbackPorts.bindSocket(port: port, listening: true) else {
                 throw TokenMintProcess.Timeout(description: "cannot listen")
             }
             self.fd = fd
-            port = Int(UInt16(bigEndian: address.sin_port))
+            self.port = port
         }
 
         deinit { close(fd) }

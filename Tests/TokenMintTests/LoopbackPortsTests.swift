@@ -21,18 +21,8 @@ import Testing
     @Test func aPortSomeoneListensOnIsNotFree() throws {
         let port = try LoopbackPorts.reserve()
         #expect(LoopbackPorts.isFree(port))
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        let fd = try #require(LoopbackPorts.bindSocket(port: port, listening: true))
         defer { close(fd) }
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_port = UInt16(port).bigEndian
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        let listening = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-                bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) == 0 && listen(fd, 1) == 0
-            }
-        }
-        try #require(listening)
         #expect(!LoopbackPorts.isFree(port), "port \(port) has a listener")
     }
 
