@@ -23,7 +23,8 @@ public final class RedisServer: @unchecked Sendable {
     static let serverBinary = "/usr/bin/redis-server"
     static let cliBinary = "/usr/bin/redis-cli"
 
-    public let port: Int
+    /// Fixed once the first start succeeds; a restart reuses it.
+    public private(set) var port: Int
     public let password: String?
     public let tls: TLS?
     public let directory: URL
@@ -40,8 +41,27 @@ public final class RedisServer: @unchecked Sendable {
         self.extraArguments = arguments
         directory = FileManager.default.temporaryDirectory.appendingPathComponent("tokenmint-redis-\(UUID())")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        // A port checked free can still be taken before the server binds it (by another process on the machine):
+        // then the server exits at once, and another port is tried, a bounded number of times.
+        for _ in 1..<Self.portAttempts {
+            do {
+                try await start()
+                return
+            } catch is PortTaken {
+                port = try LoopbackPorts.reserve()
+            }
+        }
         try await start()
     }
+
+    static let portAttempts = 3
+    /// How long a start may take to answer PING; generous, as CI runs many servers at once on two cores.
+    static let startTimeout = Duration.seconds(20)
+
+    /// The server exited because its port was in use.
+    struct PortTaken: Error {}
+
+    var logFile: URL { directory.appendingPathComponent("redis-server.log") }
 
     deinit {
         if let process, process.isRunning {
@@ -58,7 +78,7 @@ public final class RedisServer: @unchecked Sendable {
         process.executableURL = URL(fileURLWithPath: Self.serverBinary)
         var arguments = [
             "--port", "\(port)", "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
-            "--dir", directory.path, "--daemonize", "no", "--loglevel", "warning",
+            "--dir", directory.path, "--daemonize", "no", "--loglevel", "warning", "--logfile", logFile.path,
         ]
         if let tls {
             arguments[1] = "0"
@@ -74,12 +94,30 @@ public final class RedisServer: @unchecked Sendable {
         process.standardError = FileHandle.nullDevice
         try process.run()
         self.process = process
-        let deadline = ContinuousClock.now + .seconds(10)
+        let deadline = ContinuousClock.now + Self.startTimeout
         while ContinuousClock.now < deadline {
-            if (try? cli(["PING"]))?.contains("PONG") == true { return }
+            // A short PING timeout: a foreign listener on the port accepts and never answers.
+            if (try? cli(["PING"], timeout: 1))?.contains("PONG") == true { return }
+            if !process.isRunning {
+                self.process = nil
+                let log = logTail()
+                if log.contains("Address already in use") { throw PortTaken() }
+                throw Failure(
+                    description:
+                        "redis-server on \(port) exited (\(process.terminationStatus)) before answering PING: \(log)"
+                )
+            }
             try await Task.sleep(for: .milliseconds(50))
         }
-        throw Failure(description: "redis-server on \(port) did not answer PING")
+        throw Failure(
+            description: "redis-server on \(port) did not answer PING within \(Self.startTimeout): \(logTail())"
+        )
+    }
+
+    /// The end of the server's log, for a failure message.
+    func logTail() -> String {
+        let text = (try? String(contentsOf: logFile, encoding: .utf8)) ?? ""
+        return text.isEmpty ? "(its log is empty)" : String(text.suffix(600))
     }
 
     /// SIGKILL: the server is gone, with everything it held.
