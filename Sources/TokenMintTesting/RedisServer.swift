@@ -92,6 +92,9 @@ public final class RedisServer: @unchecked Sendable {
         process.arguments = arguments + extraArguments
         process.standardOutput = FileHandle.nullDevice
         process.standardError = FileHandle.nullDevice
+        // The log is appended to across restarts: only what this start writes is read back.
+        let size = (try? FileManager.default.attributesOfItem(atPath: logFile.path))?[.size] as? NSNumber
+        let logStart = size?.intValue ?? 0
         try process.run()
         self.process = process
         let deadline = ContinuousClock.now + Self.startTimeout
@@ -100,7 +103,7 @@ public final class RedisServer: @unchecked Sendable {
             if (try? cli(["PING"], timeout: 1))?.contains("PONG") == true { return }
             if !process.isRunning {
                 self.process = nil
-                let log = logTail()
+                let log = logTail(from: logStart)
                 if log.contains("Address already in use") { throw PortTaken() }
                 throw Failure(
                     description:
@@ -110,14 +113,16 @@ public final class RedisServer: @unchecked Sendable {
             try await Task.sleep(for: .milliseconds(50))
         }
         throw Failure(
-            description: "redis-server on \(port) did not answer PING within \(Self.startTimeout): \(logTail())"
+            description:
+                "redis-server on \(port) did not answer PING within \(Self.startTimeout): \(logTail(from: logStart))"
         )
     }
 
-    /// The end of the server's log, for a failure message.
-    func logTail() -> String {
-        let text = (try? String(contentsOf: logFile, encoding: .utf8)) ?? ""
-        return text.isEmpty ? "(its log is empty)" : String(text.suffix(600))
+    /// The end of what the server logged from byte `offset` on, for a failure message.
+    func logTail(from offset: Int) -> String {
+        let data = (try? Data(contentsOf: logFile)) ?? Data()
+        let text = String(decoding: data.dropFirst(offset), as: UTF8.self)
+        return text.isEmpty ? "(nothing in its log)" : String(text.suffix(600))
     }
 
     /// SIGKILL: the server is gone, with everything it held.
