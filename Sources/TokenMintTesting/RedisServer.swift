@@ -43,23 +43,24 @@ public final class RedisServer: @unchecked Sendable {
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         // A port checked free can still be taken before the server binds it (by another process on the machine):
         // then the server exits at once, and another port is tried, a bounded number of times.
-        for _ in 1..<Self.portAttempts {
+        for attempt in 1...Self.portAttempts {
             do {
                 try await start()
                 return
-            } catch is PortTaken {
+            } catch is PortTaken where attempt < Self.portAttempts {
                 port = try LoopbackPorts.reserve()
             }
         }
-        try await start()
     }
 
     static let portAttempts = 3
     /// How long a start may take to answer PING; generous, as CI runs many servers at once on two cores.
     static let startTimeout = Duration.seconds(20)
 
-    /// The server exited because its port was in use.
-    struct PortTaken: Error {}
+    /// The server exited because a port it binds was in use; the last attempt's is what the test sees.
+    struct PortTaken: Error, CustomStringConvertible {
+        let description: String
+    }
 
     var logFile: URL { directory.appendingPathComponent("redis-server.log") }
 
@@ -104,7 +105,9 @@ public final class RedisServer: @unchecked Sendable {
             if !process.isRunning {
                 self.process = nil
                 let log = logTail(from: logStart)
-                if log.contains("Address already in use") { throw PortTaken() }
+                if log.contains("Address already in use") {
+                    throw PortTaken(description: "redis-server on \(port) could not bind: \(log)")
+                }
                 throw Failure(
                     description:
                         "redis-server on \(port) exited (\(process.terminationStatus)) before answering PING: \(log)"

@@ -19,7 +19,7 @@ import Testing
     }
 
     @Test(.timeLimit(.minutes(1)))
-    func aServerThatCannotStartNamesWhatItsLogSaid() async throws {
+    func aServerThatExitsBeforeAnsweringIsReportedAsExited() async throws {
         let redis = try await RedisServer()
         redis.kill()
         try FileManager.default.removeItem(at: redis.directory)
